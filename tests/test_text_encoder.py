@@ -1,0 +1,165 @@
+"""CLIPTextEncoder + TextPromptLearner: exactness, prompts, label sets, cache."""
+import open_clip
+import pytest
+import torch
+
+from vtd_mm.models import CLIPTextEncoder
+
+NAMES = ['abseiling', 'playing_bagpipes', 'tying knot (not on a tie)',
+         'passing American football (in game)', 'x']
+
+
+def learner(n_ctx=4, depth=3, **kwargs):
+    return dict(type='TextPromptLearner', n_ctx=n_ctx, depth=depth, **kwargs)
+
+
+def reference_prompted(model, ctx, names, template='{}.'):
+    """CoOp-style deep text prompts with open_clip's own modules, full 77 tokens."""
+    n = ctx.shape[1]
+    texts = [' '.join(['X'] * n) + ' ' + template.format(name.replace('_', ' '))
+             for name in names]
+    ids = open_clip.tokenize(texts)
+    x = model.token_embedding(ids)
+    x = torch.cat([x[:, :1], ctx[0].expand(len(names), -1, -1), x[:, 1 + n:]], 1)
+    x = x + model.positional_embedding
+    for i, block in enumerate(model.transformer.resblocks):
+        if 1 <= i < ctx.shape[0]:
+            x = torch.cat([x[:, :1], ctx[i].expand(len(names), -1, -1), x[:, 1 + n:]], 1)
+        x = block(x, attn_mask=model.attn_mask)
+    x = model.ln_final(x)[torch.arange(len(names)), ids.argmax(-1)]
+    return x @ model.text_projection
+
+
+@pytest.mark.parametrize('mode', ['full', 'cut'])
+def test_prompts_off_equals_open_clip(tiny_arch, tiny_clip, tiny_clip_file, mode):
+    enc = CLIPTextEncoder(arch=tiny_arch, pretrained=tiny_clip_file, mode=mode)
+    ids = open_clip.tokenize(['a dog.', 'someone playing the bagpipes loudly.', ''])
+    with torch.no_grad():
+        torch.testing.assert_close(enc.encode_text(ids), tiny_clip.encode_text(ids),
+                                   atol=1e-5, rtol=0)
+        # the codebook of a label set without prompts = CLIP's zero-shot classifier
+        texts = [f'a video of {n.replace("_", " ")}.' for n in NAMES]
+        enc.template = 'a video of {}.'
+        torch.testing.assert_close(enc(NAMES), tiny_clip.encode_text(open_clip.tokenize(texts)),
+                                   atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize('depth', [1, 3])
+def test_deep_prompts_match_reference(tiny_arch, tiny_clip, tiny_clip_file, depth):
+    enc = CLIPTextEncoder(arch=tiny_arch, pretrained=tiny_clip_file,
+                          prompt_learner=learner(n_ctx=6, depth=depth))
+    with torch.no_grad():
+        ours = enc(NAMES)
+        ref = reference_prompted(tiny_clip, enc.prompt_learner.ctx, NAMES)
+    assert ours.shape == (len(NAMES), 32)
+    torch.testing.assert_close(ours, ref, atol=1e-5, rtol=0)
+
+
+def test_cut_sequence_equals_full(tiny_arch):
+    torch.manual_seed(0)
+    enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(n_ctx=8, depth=3),
+                          mode='full')
+    ids, eos = enc.tokenize(NAMES)
+    assert int(eos.max()) + 1 < 30  # the cut is much shorter than 77
+    with torch.no_grad():
+        full = enc(NAMES)
+        enc.mode = 'cut'
+        cut = enc(NAMES)
+    torch.testing.assert_close(cut, full, atol=1e-6, rtol=1e-6)
+    # in float64 the two are equal up to rounding of a few operations
+    enc.double()
+    with torch.no_grad():
+        cut64 = enc(NAMES)
+        enc.mode = 'full'
+        full64 = enc(NAMES)
+    torch.testing.assert_close(cut64, full64, atol=1e-12, rtol=0)
+
+
+def test_gradients_reach_prompts_only(tiny_arch):
+    enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(n_ctx=4, depth=3))
+    enc(NAMES).square().sum().backward()
+    assert all(p.grad is None and not p.requires_grad for p in enc.text.parameters())
+    grad = enc.prompt_learner.ctx.grad
+    for layer in range(3):
+        assert grad[layer].abs().sum() > 0, f'no gradient at depth {layer}'
+
+
+@pytest.mark.parametrize('n_ctx', [4, 10])
+def test_ctx_init_any_length(tiny_arch, tiny_clip_file, n_ctx):
+    enc = CLIPTextEncoder(arch=tiny_arch, pretrained=tiny_clip_file,
+                          prompt_learner=learner(n_ctx=n_ctx, depth=2,
+                                                 ctx_init='a photo of a'))
+    words = enc.embed_words('a photo of a')
+    assert words.shape[0] == 4
+    ctx = enc.prompt_learner.ctx.detach()
+    torch.testing.assert_close(ctx[0, n_ctx - 4:], words, atol=0, rtol=0)
+    if n_ctx > 4:  # the remaining slots are random, not copies of words
+        assert ctx[0, :n_ctx - 4].abs().max() < 0.2
+    with pytest.raises(ValueError, match='more than n_ctx'):
+        CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(n_ctx=2, ctx_init='a photo of a'))
+
+
+def test_label_sources_agree(tiny_arch, tmp_path):
+    enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner()).eval()
+    txt = tmp_path / 'labels.txt'
+    txt.write_text('\n'.join(NAMES) + '\n\n')
+    csv = tmp_path / 'labels.csv'
+    rows = [f'{i},"{n}"' for i, n in enumerate(NAMES)]
+    csv.write_text('id,name\n' + '\n'.join(reversed(rows)) + '\n')
+    with torch.no_grad():
+        ref = enc(NAMES)
+        torch.testing.assert_close(enc(str(txt)), ref, atol=0, rtol=0)
+        torch.testing.assert_close(enc(str(csv)), ref, atol=0, rtol=0)
+        # underscores are spaces
+        spaced = [n.replace('_', ' ') for n in NAMES]
+        torch.testing.assert_close(enc(spaced), ref, atol=0, rtol=0)
+    bad = tmp_path / 'bad.csv'
+    bad.write_text('id,name\n0,a\n2,b\n')
+    with pytest.raises(ValueError, match='without gaps'):
+        enc(str(bad))
+    with pytest.raises(FileNotFoundError, match='missing.txt'):
+        enc(str(tmp_path / 'missing.txt'))
+    # the Kinetics-400 label file shipped with the package
+    enc.class_names = None
+    with pytest.raises(ValueError, match='No class names'):
+        enc()
+    from vtd_mm.datasets import load_class_names
+    k400 = load_class_names('kinetics_400_labels.csv')
+    assert len(k400) == 400 and k400[0] == 'abseiling' and k400[-1] == 'zumba'
+
+
+def test_codebook_cache(tiny_arch, monkeypatch):
+    enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(),
+                          class_names=NAMES)
+    calls = []
+    encode = enc._encode
+    monkeypatch.setattr(enc, '_encode', lambda *a, **k: calls.append(1) or encode(*a, **k))
+    enc.train()
+    enc(), enc()
+    assert len(calls) == 2  # training: always recomputed (gradients flow)
+    enc.eval()
+    with torch.no_grad():
+        first = enc()
+        assert enc() is first and len(calls) == 3  # cached
+        other = enc(NAMES[:2])  # a new label set is encoded...
+        assert other.shape[0] == 2 and len(calls) == 4
+        torch.testing.assert_close(other, first[:2], atol=1e-5, rtol=0)
+        again = enc()  # ...and the default one rebuilt when it comes back
+        assert len(calls) == 5
+        enc.prompt_learner.ctx.add_(0.1)  # a parameter change invalidates it
+        changed = enc()
+        assert len(calls) == 6 and not torch.allclose(changed, again)
+        enc.load_state_dict({k: v.clone() for k, v in enc.state_dict().items()})
+        enc()
+        assert len(calls) == 7  # loading weights invalidates it
+    enc.train()
+    enc.eval()
+    with torch.no_grad():
+        enc()
+    assert len(calls) == 8  # a train/eval switch drops the cache
+
+
+def test_long_name_is_truncated_with_warning(tiny_arch):
+    enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(n_ctx=16))
+    ids, eos = enc.tokenize(['word ' * 80])
+    assert int(eos[0]) == 76 and int(ids[0, 76]) == enc.tokenizer.eot_token_id

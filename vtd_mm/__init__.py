@@ -1,0 +1,14 @@
+"""vtd_mm: VTD-CLIP and CKD for MMAction2.
+
+Importing the package applies the compatibility fixes of :mod:`vtd_mm.compat`
+and registers every module into MMAction2's registries, so a config can use
+it with ``custom_imports = dict(imports=['vtd_mm'])``.
+"""
+from . import compat
+
+compat.apply_all()
+
+from . import datasets, models  # noqa: E402,F401
+from .version import __version__  # noqa: E402
+
+__all__ = ['__version__', 'compat', 'datasets', 'models']

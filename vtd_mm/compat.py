@@ -1,0 +1,146 @@
+"""Workarounds for known breakages of the pinned MMAction2 stack, in one place.
+
+Each fix is small, idempotent and applied by ``import vtd_mm`` (see
+:func:`apply_all`). Nothing else in the package patches third-party code.
+
+1. ``mmaction2==1.2.0`` on PyPI lacks ``mmaction/models/localizers/drn``, so
+   ``import mmaction.models`` fails. :func:`install_drn_placeholder` writes the
+   missing package into site-packages (run once by ``make install``, so MMAction2's own tools work too);
+   :func:`ensure_mmaction_importable` puts an in-memory placeholder into
+   ``sys.modules`` when the files are absent. Building a ``DRN`` model raises.
+2. ``torch>=2.6`` loads checkpoints with ``weights_only=True``; mmengine's
+   checkpoints hold a ``HistoryBuffer`` with numpy arrays, which the safe
+   unpickler rejects. :func:`allow_mmengine_checkpoints` allow-lists exactly
+   those globals. mmengine pickles the buffer's default statistics methods as
+   ``getattr(HistoryBuffer, 'min')``; ``builtins.getattr`` is therefore mapped
+   to a function that only resolves those four names, never a general getattr.
+3. ``torchrun`` on CPU: mmengine's ``init_dist('pytorch')`` calls
+   ``torch.cuda.set_device`` and its DDP wrapper passes ``device_ids``.
+   :func:`cpu_distributed_settings` returns the runner settings for gloo.
+
+4. mmcv-lite warns on import that its compiled ``MultiScaleDeformableAttention``
+   is missing, although nothing here uses it: that one warning is filtered.
+
+``importlib-metadata`` (imported but not declared by mmaction2) is a declared
+dependency of this package; the two OpenCV wheels must never be uninstalled
+one at a time (they share one ``cv2`` folder).
+"""
+import importlib.util
+import os
+import sys
+import types
+import warnings
+
+_DRN_MODULE = 'mmaction.models.localizers.drn'
+_DRN_SOURCE = '''"""Placeholder written by vtd_mm: this module is missing from the mmaction2
+1.2.0 wheel (upstream ships no ``__init__.py`` in ``localizers/drn``)."""
+'''
+_DRN_CLASS_SOURCE = '''"""Placeholder for the DRN localizer missing from the mmaction2 1.2.0 wheel."""
+
+
+class DRN:
+    """Unavailable: the mmaction2 1.2.0 wheel does not ship DRN."""
+
+    def __init__(self, *args, **kwargs):
+        raise ImportError(
+            'DRN is not included in the mmaction2 1.2.0 wheel from PyPI; '
+            'install mmaction2 from source to use it.')
+'''
+
+
+def _mmaction_dir():
+    spec = importlib.util.find_spec('mmaction')
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError('mmaction2 is not installed; run `make install`.')
+    return list(spec.submodule_search_locations)[0]
+
+
+def install_drn_placeholder():
+    """Write the missing ``localizers/drn`` package into the mmaction install.
+
+    Returns:
+        str | None: the folder written, or None if it already existed.
+    """
+    folder = os.path.join(_mmaction_dir(), 'models', 'localizers', 'drn')
+    if os.path.exists(os.path.join(folder, 'drn.py')):
+        return None
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, '__init__.py'), 'w') as f:
+        f.write(_DRN_SOURCE)
+    with open(os.path.join(folder, 'drn.py'), 'w') as f:
+        f.write(_DRN_CLASS_SOURCE)
+    return folder
+
+
+def ensure_mmaction_importable():
+    """Make ``import mmaction.models`` work without the DRN files on disk."""
+    if _DRN_MODULE in sys.modules:
+        return
+    folder = os.path.join(_mmaction_dir(), 'models', 'localizers', 'drn')
+    if os.path.exists(os.path.join(folder, 'drn.py')):
+        return
+    package = types.ModuleType(_DRN_MODULE)
+    package.__path__ = []
+    module = types.ModuleType(_DRN_MODULE + '.drn')
+    exec(_DRN_CLASS_SOURCE, module.__dict__)
+    package.drn = module
+    sys.modules[_DRN_MODULE] = package
+    sys.modules[_DRN_MODULE + '.drn'] = module
+
+
+def _history_buffer_method(owner, name):
+    """Stand-in for ``builtins.getattr`` inside weights-only loads.
+
+    Resolves only ``HistoryBuffer.{min,max,current,mean}``, which is what
+    mmengine pickles; anything else is refused.
+    """
+    from mmengine.logging import HistoryBuffer
+    if owner is HistoryBuffer and name in ('min', 'max', 'current', 'mean'):
+        return getattr(HistoryBuffer, name)
+    raise RuntimeError(
+        f'Refusing getattr({owner!r}, {name!r}) while loading a checkpoint '
+        'with weights_only=True.')
+
+
+def allow_mmengine_checkpoints():
+    """Allow-list the globals of mmengine checkpoints for ``weights_only`` loads."""
+    import numpy as np
+    import torch
+    from mmengine.logging import HistoryBuffer
+    multiarray = getattr(np, '_core', None) or np.core
+    multiarray = multiarray.multiarray
+    allowed = [
+        HistoryBuffer, np.ndarray, np.dtype, multiarray._reconstruct,
+        multiarray.scalar,
+        (_history_buffer_method, 'builtins.getattr'),
+        (_history_buffer_method, '__builtin__.getattr'),
+    ]
+    allowed += [v for v in vars(np.dtypes).values()
+                if isinstance(v, type) and issubclass(v, np.dtype)]
+    torch.serialization.add_safe_globals(allowed)
+
+
+def cpu_distributed_settings():
+    """Runner settings for a ``torchrun`` run on CPU (gloo backend).
+
+    mmengine's ``init_dist('pytorch')`` assumes CUDA. This initialises the gloo
+    process group itself (so the Runner finds it initialised) and returns
+    the ``model_wrapper_cfg`` that keeps DDP from passing ``device_ids``.
+
+    Returns:
+        dict: ``model_wrapper_cfg`` for the Runner.
+    """
+    import torch.distributed as dist
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    return dict(type='MMDistributedDataParallel', device_ids=None,
+                broadcast_buffers=False)
+
+
+def apply_all():
+    """Apply the import-time fixes (1, 2 and 4). Idempotent."""
+    warnings.filterwarnings(
+        'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+    ensure_mmaction_importable()
+    allow_mmengine_checkpoints()
+

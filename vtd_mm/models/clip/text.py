@@ -1,0 +1,183 @@
+"""CLIP text tower that turns class names (with learnable prompts) into a codebook."""
+import logging
+import math
+from typing import List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from mmaction.registry import MODELS
+
+from ...datasets.class_names import ClassNames, load_class_names
+from .blocks import run_block
+from .loading import TEXT, build_tower, get_tokenizer
+
+_PLACEHOLDER_ID = 0  # context slots; their embeddings are replaced
+
+
+@MODELS.register_module()
+class CLIPTextEncoder(BaseModule):
+    """Frozen CLIP text tower + prompt learner: class names -> codebook ``[K, D]``.
+
+    Class ``k`` is encoded as ``SOS, P_1..P_n, tokens(template.format(name_k)),
+    EOS`` and pooled at EOS: ``c_k = ln_final(h_EOS) @ text_projection`` (not
+    normalised). Underscores in names become spaces.
+
+    Sequence modes (all give the same codebook up to float rounding):
+
+    - ``'full'``: every prompt padded to the context length (77), as CLIP does.
+    - ``'cut'``: the sequence is cut after the longest prompt of the label set.
+      Causal attention and EOS pooling mean later positions never reach any
+      ``c_k``, so this is exact, and 2-3x cheaper for typical label sets.
+
+    In eval mode the codebook of a label set is cached, and rebuilt when the
+    names, a parameter, the device/dtype or the autocast state change.
+
+    Args:
+        arch (str | dict | None): open_clip model name or config dict.
+        pretrained (str | None): CLIP weights file, open_clip tag, or None.
+        prompt_learner (dict | None): config of a prompt learner, e.g.
+            ``dict(type='TextPromptLearner', n_ctx=16, depth=12)``; None
+            encodes the plain templates (zero-shot CLIP).
+        class_names (list | str | None): default label set (list, ``.txt`` or
+            ``id,name`` ``.csv``) used when ``forward`` gets no names.
+        template (str): text around each name, ``'{}.'`` by default.
+        mode (str): ``'cut'`` (default) or ``'full'``.
+        freeze_clip (bool): freeze every CLIP weight (default).
+        with_cp (bool): activation checkpointing per transformer block.
+        quick_gelu (bool | None): None chooses (see ``build_tower``).
+    """
+
+    MODES = ('cut', 'full')
+
+    def __init__(self, arch='ViT-B-16', pretrained=None, prompt_learner=None,
+                 class_names: Optional[ClassNames] = None, template: str = '{}.',
+                 mode: str = 'cut', freeze_clip: bool = True,
+                 with_cp: bool = False, quick_gelu=None, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        if mode not in self.MODES:
+            raise ValueError(f'mode must be one of {self.MODES}, got {mode!r}.')
+        if '{}' not in template:
+            raise ValueError(f"template must contain '{{}}', got {template!r}.")
+        self.text, self.arch, weights = build_tower(TEXT, arch, pretrained, quick_gelu)
+        scale = None if weights is None else weights.state_dict.get('logit_scale')
+        self.init_logit_scale = float(scale) if scale is not None else math.log(1 / 0.07)
+        self.mode, self.template, self.with_cp = mode, template, with_cp
+        self.context_length = self.text.context_length
+        self.width = self.text.width
+        self.embed_dim = self.text.output_dim
+        self.num_layers = len(self.text.transformer.resblocks)
+        self.tokenizer = get_tokenizer(self.context_length)
+        if freeze_clip:
+            self.text.requires_grad_(False)
+        if prompt_learner is not None:
+            self.prompt_learner = MODELS.build(
+                prompt_learner,
+                default_args=dict(width=self.width, num_layers=self.num_layers,
+                                  embed_words=self.embed_words))
+        else:
+            self.prompt_learner = None
+        self.class_names = None if class_names is None else load_class_names(class_names)
+        self._tokens = {}
+        self._codebook = None
+
+    @property
+    def n_ctx(self) -> int:
+        return 0 if self.prompt_learner is None else self.prompt_learner.n_ctx
+
+    def embed_words(self, text: str) -> torch.Tensor:
+        """Token embeddings ``[m, width]`` of ``text`` (no SOS/EOS)."""
+        ids = torch.tensor(self.tokenizer.encode(text), dtype=torch.long,
+                           device=self.text.token_embedding.weight.device)
+        return self.text.token_embedding(ids)
+
+    def tokenize(self, names: Sequence[str]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Prompt token ids ``[K, context_length]`` and EOS positions ``[K]``.
+
+        The context slots hold placeholder ids. EOS positions are taken here,
+        before any cut (EOS has the largest id, so it is the argmax).
+        """
+        key = (tuple(names), self.n_ctx, self.template)
+        if key not in self._tokens:
+            tok, n = self.tokenizer, self.n_ctx
+            room = self.context_length - 2 - n
+            ids = torch.zeros(len(names), self.context_length, dtype=torch.long)
+            for k, name in enumerate(names):
+                body = tok.encode(self.template.format(name.replace('_', ' ')))
+                if len(body) > room:
+                    print_log(f'Class name {name!r} takes {len(body)} tokens; '
+                              f'{room} fit after {n} context tokens: truncated.',
+                              logger='current', level=logging.WARNING)
+                    body = body[:room]
+                row = [tok.sot_token_id] + [_PLACEHOLDER_ID] * n + body + [tok.eot_token_id]
+                ids[k, :len(row)] = torch.tensor(row)
+            if len(self._tokens) > 8:
+                self._tokens.clear()
+            self._tokens[key] = (ids, ids.argmax(dim=-1))
+        return self._tokens[key]
+
+    def _project(self, x: torch.Tensor) -> torch.Tensor:
+        proj = self.text.text_projection
+        if proj is None:
+            return x
+        return proj(x) if isinstance(proj, nn.Linear) else x @ proj
+
+    @staticmethod
+    def _with_context(x: torch.Tensor, ctx: Optional[torch.Tensor]) -> torch.Tensor:
+        """Put ``ctx`` [n, W] into positions 1..n of ``x`` [K, L, W]."""
+        if ctx is None:
+            return x
+        n = ctx.shape[0]
+        return torch.cat([x[:, :1], ctx.to(x.dtype).expand(x.shape[0], -1, -1),
+                          x[:, 1 + n:]], dim=1)
+
+    def _encode(self, ids: torch.Tensor, eos: torch.Tensor,
+                prompted: bool) -> torch.Tensor:
+        """Token ids [K, 77] + EOS positions [K] -> text embeddings [K, D]."""
+        t = self.text
+        device = t.token_embedding.weight.device
+        length = self.context_length if self.mode == 'full' else int(eos.max()) + 1
+        ids, eos = ids[:, :length].to(device), eos.to(device)
+        learner = self.prompt_learner if prompted else None
+        x = t.token_embedding(ids)
+        if learner is not None:
+            x = self._with_context(x, learner.layer_context(0))
+        x = x + t.positional_embedding[:length].to(x.dtype)
+        for i, block in enumerate(t.transformer.resblocks):
+            if learner is not None and i > 0:
+                x = self._with_context(x, learner.layer_context(i))
+            x = run_block(block, x, self.with_cp, is_causal=True)
+        x = t.ln_final(x[torch.arange(x.shape[0], device=device), eos])
+        return self._project(x)
+
+    def encode_text(self, ids: torch.Tensor) -> torch.Tensor:
+        """open_clip's ``encode_text`` (no prompts): ids [K, 77] -> [K, D]."""
+        return self._encode(ids, ids.argmax(dim=-1), prompted=False)
+
+    def _cache_key(self, names):
+        t = self.text.token_embedding.weight
+        return (tuple(names), t.device, t.dtype, torch.is_autocast_enabled(),
+                tuple(p._version for p in self.parameters()))
+
+    def forward(self, class_names: Optional[ClassNames] = None) -> torch.Tensor:
+        """Codebook ``[K, embed_dim]`` of ``class_names`` (default: ``self.class_names``)."""
+        if class_names is None:
+            if self.class_names is None:
+                raise ValueError('No class names: pass them to forward() or set '
+                                 'class_names in the config.')
+            names: List[str] = self.class_names
+        else:
+            names = load_class_names(class_names)
+        key = None if self.training else self._cache_key(names)
+        if key is not None and self._codebook is not None and self._codebook[0] == key:
+            return self._codebook[1]
+        ids, eos = self.tokenize(names)
+        codebook = self._encode(ids, eos, prompted=True)
+        if key is not None and not codebook.requires_grad:
+            self._codebook = (key, codebook)
+        return codebook
+
+    def train(self, mode: bool = True):
+        self._codebook = None
+        return super().train(mode)

@@ -1,0 +1,95 @@
+"""CLIP image tower with deep visual prompts, as an MMAction2 backbone."""
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmaction.registry import MODELS
+
+from .blocks import run_block
+from .loading import VISUAL, build_tower
+
+
+def check_prompt_depth(n_ctx: int, depth: int, num_layers: int, what: str):
+    if n_ctx < 0:
+        raise ValueError(f'{what}: n_ctx must be >= 0, got {n_ctx}.')
+    if n_ctx and not 1 <= depth <= num_layers:
+        raise ValueError(f'{what}: depth must be in 1..{num_layers} (the number '
+                         f'of layers), got {depth}.')
+
+
+@MODELS.register_module()
+class CLIPVisionBackbone(BaseModule):
+    """A CLIP ViT (open_clip architecture) with deep visual prompts.
+
+    After patch embedding, class token and positional embedding, ``n_ctx``
+    learnable tokens are appended to the sequence, then ``ln_pre``. At the
+    input of layers ``1 .. depth-1`` the last ``n_ctx`` tokens are replaced by
+    that layer's own learnable tokens; later layers keep what those slots
+    computed. The output is ``ln_post(x_cls) @ proj``, not normalised.
+
+    Args:
+        arch (str | dict | None): open_clip model name (``'ViT-B-16'``,
+            ``'ViT-L-14'``, ...) or config dict; None reads it from the file.
+        pretrained (str | None): local CLIP weights file, open_clip tag, or
+            None for random weights.
+        n_ctx (int): number of visual prompt tokens (0: no prompts).
+        depth (int): layers that receive prompts (1: input only).
+        prompt_init_std (float): std of the normal prompt initialisation.
+        freeze_clip (bool): keep every CLIP weight frozen (default). False
+            fine-tunes the whole tower.
+        with_cp (bool): activation checkpointing per transformer block.
+        quick_gelu (bool | None): None chooses (see ``build_tower``).
+
+    Shapes:
+        input ``[N*T, 3, H, W]`` -> output ``[N*T, embed_dim]``.
+    """
+
+    def __init__(self, arch='ViT-B-16', pretrained=None, n_ctx=0, depth=1,
+                 prompt_init_std=0.02, freeze_clip=True, with_cp=False,
+                 quick_gelu=None, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self.visual, self.arch, _ = build_tower(VISUAL, arch, pretrained, quick_gelu)
+        self.width = self.visual.conv1.out_channels
+        self.embed_dim = self.visual.output_dim
+        self.num_layers = len(self.visual.transformer.resblocks)
+        check_prompt_depth(n_ctx, depth, self.num_layers, type(self).__name__)
+        self.n_ctx, self.depth = n_ctx, depth if n_ctx else 0
+        self.with_cp = with_cp
+        self.freeze_clip = freeze_clip
+        if n_ctx:
+            self.prompts = nn.Parameter(torch.empty(depth, n_ctx, self.width))
+            nn.init.normal_(self.prompts, std=prompt_init_std)
+        else:
+            self.register_parameter('prompts', None)
+        if freeze_clip:
+            self.visual.requires_grad_(False)
+
+    @property
+    def image_size(self):
+        return tuple(self.visual.image_size)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Pixels [B, 3, H, W] -> token sequence [B, 1 + grid**2 + n_ctx, W] before ln_pre."""
+        v = self.visual
+        if tuple(x.shape[-2:]) != self.image_size:
+            raise ValueError(
+                f'{type(self).__name__} ({self.arch.name}) takes '
+                f'{self.image_size[0]}x{self.image_size[1]} frames, got '
+                f'{x.shape[-2]}x{x.shape[-1]}: set the crop/resize of the '
+                'pipeline to the CLIP input size.')
+        x = v.conv1(x.to(v.conv1.weight.dtype)).flatten(2).transpose(1, 2)
+        cls = v.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)
+        x = torch.cat([cls, x], dim=1) + v.positional_embedding.to(x.dtype)
+        if self.n_ctx:
+            x = torch.cat([x, self.prompts[0].to(x.dtype).expand(x.shape[0], -1, -1)], 1)
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Frames [N*T, 3, H, W] -> frame embeddings [N*T, embed_dim]."""
+        v = self.visual
+        x = v.ln_pre(self.embed(x))
+        n = self.n_ctx
+        for i, block in enumerate(v.transformer.resblocks):
+            if 1 <= i < self.depth:
+                x = torch.cat([x[:, :-n], self.prompts[i].to(x.dtype).expand(x.shape[0], -1, -1)], 1)
+            x = run_block(block, x, self.with_cp)
+        return v.ln_post(x[:, 0]) @ v.proj
