@@ -97,7 +97,8 @@ def _history_buffer_method(owner, name):
     from mmengine.logging import HistoryBuffer
     if owner is HistoryBuffer and name in ('min', 'max', 'current', 'mean'):
         return getattr(HistoryBuffer, name)
-    raise RuntimeError(
+    import pickle
+    raise pickle.UnpicklingError(
         f'Refusing getattr({owner!r}, {name!r}) while loading a checkpoint '
         'with weights_only=True.')
 

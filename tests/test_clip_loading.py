@@ -1,0 +1,144 @@
+"""CLIP weight files: layouts, OpenAI detection, read-once, clear errors."""
+import copy
+
+import open_clip
+import pytest
+import torch
+
+from vtd_mm.models import CLIPTextEncoder, CLIPVisionBackbone, clear_cache
+from vtd_mm.models.clip import loading
+
+from .conftest import make_clip
+
+
+def images(n=3):
+    return torch.randn(n, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+
+
+TEXTS = ['a dog.', 'someone playing the bagpipes.']
+
+
+def check_towers_reproduce(model, arch, path, **kwargs):
+    backbone = CLIPVisionBackbone(arch=arch, pretrained=path, **kwargs)
+    encoder = CLIPTextEncoder(arch=arch, pretrained=path, mode='full', **kwargs)
+    ids = open_clip.tokenize(TEXTS)
+    x = images()
+    with torch.no_grad():
+        torch.testing.assert_close(backbone(x), model.encode_image(x), atol=1e-5, rtol=0)
+        torch.testing.assert_close(encoder.encode_text(ids), model.encode_text(ids),
+                                   atol=1e-5, rtol=0)
+    return backbone, encoder
+
+
+def openai_clip(arch):
+    """An OpenAI-style CLIP: QuickGELU, weights exactly representable in fp16."""
+    model = make_clip(arch, quick_gelu=True, seed=5)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.half().float())
+    return model
+
+
+def test_openai_layout_file(tiny_arch, tmp_path):
+    """OpenAI's state-dict layout (fp16, extra keys) loads into both towers, with QuickGELU."""
+    model = openai_clip(tiny_arch)
+    sd = {k: v.half() for k, v in model.state_dict().items()}
+    sd.update(input_resolution=torch.tensor(32), context_length=torch.tensor(77),
+              vocab_size=torch.tensor(49408))
+    path = tmp_path / 'openai.pt'
+    torch.save(sd, path)
+    # the arch dict says GELU; the file is recognised as OpenAI's -> QuickGELU
+    backbone, encoder = check_towers_reproduce(model, tiny_arch, str(path))
+    assert type(backbone.visual.transformer.resblocks[0].mlp.gelu).__name__ == 'QuickGELU'
+    assert type(encoder.text.transformer.resblocks[0].mlp.gelu).__name__ == 'QuickGELU'
+    assert encoder.init_logit_scale == pytest.approx(model.logit_scale.detach().item())
+    # and forcing GELU really gives other features (the check above can fail)
+    gelu = CLIPVisionBackbone(arch=tiny_arch, pretrained=str(path), quick_gelu=False)
+    with torch.no_grad():
+        assert (gelu(images()) - model.encode_image(images())).abs().max() > 1e-4
+
+
+@pytest.mark.filterwarnings('ignore::torch.jit.TracerWarning')
+def test_openai_torchscript_archive(tiny_arch, tmp_path):
+    model = openai_clip(tiny_arch)
+    traced = torch.jit.trace_module(model, dict(
+        encode_image=(images(1),), encode_text=(open_clip.tokenize(TEXTS),)),
+        check_trace=False)
+    path = tmp_path / 'ViT-tiny.pt'
+    torch.jit.save(traced, str(path))
+    check_towers_reproduce(model, tiny_arch, str(path))
+
+
+def test_open_clip_layouts(tiny_arch, tiny_clip, tmp_path):
+    sd = tiny_clip.state_dict()
+    wrapped = tmp_path / 'epoch_3.pt'  # open_clip training checkpoint (DDP)
+    torch.save({'epoch': 3, 'state_dict': {'module.' + k: v for k, v in sd.items()}}, wrapped)
+    check_towers_reproduce(tiny_clip, tiny_arch, str(wrapped), quick_gelu=False)
+    custom = tmp_path / 'custom_text.pt'  # open_clip's custom-text layout (text.*)
+    torch.save(open_clip.model.convert_to_custom_text_state_dict(dict(sd)), custom)
+    check_towers_reproduce(tiny_clip, tiny_arch, str(custom))
+    from safetensors.torch import save_file
+    st = tmp_path / 'open_clip_model.safetensors'
+    save_file({k: v.contiguous() for k, v in sd.items()}, str(st))
+    check_towers_reproduce(tiny_clip, tiny_arch, str(st))
+
+
+def test_file_is_read_once_for_both_towers(tiny_arch, tiny_clip_file, monkeypatch):
+    reads = []
+    read = loading._read_clip_file
+    monkeypatch.setattr(loading, '_read_clip_file',
+                        lambda path: reads.append(path) or read(path))
+    clear_cache()
+    from mmaction.registry import MODELS
+    CLIPVisionBackbone(arch=tiny_arch, pretrained=tiny_clip_file)
+    MODELS.build(dict(type='CLIPTextEncoder', arch=tiny_arch, pretrained=tiny_clip_file))
+    assert len(reads) == 1
+    # nothing is held once both towers took their part: a new build reads again
+    CLIPVisionBackbone(arch=tiny_arch, pretrained=tiny_clip_file)
+    assert len(reads) == 2
+    clear_cache()
+
+
+def test_arch_inferred_from_file(tmp_path):
+    arch = dict(embed_dim=32,
+                vision_cfg=dict(image_size=32, patch_size=16, width=64, layers=2),
+                text_cfg=dict(context_length=77, vocab_size=49408, width=64, heads=1, layers=2))
+    model = make_clip(arch, seed=2)
+    path = tmp_path / 'w.pt'
+    torch.save(model.state_dict(), path)
+    backbone = CLIPVisionBackbone(arch=None, pretrained=str(path), quick_gelu=False)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(backbone(x), model.encode_image(x), atol=1e-5, rtol=0)
+    assert backbone.arch.vision_cfg['layers'] == 2
+
+
+def test_clear_errors(tiny_arch, tiny_clip_file, tmp_path, monkeypatch):
+    other = copy.deepcopy(tiny_arch)
+    other['vision_cfg']['width'] = 128
+    with pytest.raises(ValueError, match='do not fit arch.*vision width 64'):
+        CLIPVisionBackbone(arch=other, pretrained=tiny_clip_file)
+    with pytest.raises(FileNotFoundError, match='nowhere/ViT-B-16.pt'):
+        CLIPVisionBackbone(arch='ViT-B-16', pretrained='nowhere/ViT-B-16.pt')
+    with pytest.raises(ValueError, match='known tags'):
+        CLIPVisionBackbone(arch='ViT-B-16', pretrained='no_such_tag')
+
+    def offline(*args, **kwargs):
+        raise OSError('[Errno 101] Network is unreachable')
+    monkeypatch.setattr(open_clip, 'download_pretrained', offline)
+    with pytest.raises(RuntimeError, match='local path'):
+        CLIPVisionBackbone(arch='ViT-B-16', pretrained='openai')
+
+    vtd = tmp_path / 'vtd_best.pth'  # a training checkpoint of the authors' code
+    torch.save({'model': {'module.prompt_learner.ctx': torch.zeros(2, 4)}}, vtd)
+    with pytest.raises(ValueError, match='convert_checkpoint'):
+        CLIPVisionBackbone(arch=tiny_arch, pretrained=str(vtd))
+    junk = tmp_path / 'junk.pt'
+    torch.save({'fc.weight': torch.zeros(2, 2)}, junk)
+    with pytest.raises(ValueError, match='does not look like CLIP'):
+        CLIPTextEncoder(arch=tiny_arch, pretrained=str(junk))
+    image_only = tmp_path / 'image_only.pt'
+    torch.save({k: v for k, v in torch.load(tiny_clip_file).items()
+                if k.startswith('visual.')}, image_only)
+    with pytest.raises(ValueError, match='no text tower'):
+        CLIPTextEncoder(arch=tiny_arch, pretrained=str(image_only))
