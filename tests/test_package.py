@@ -94,3 +94,17 @@ def test_mmaction_imports_without_drn_files(tmp_path):
     ''', tmp_path)
     assert out.returncode == 0, out.stderr
     assert 'refused: DRN is not included' in out.stdout
+
+
+def test_base_model_config_builds(tiny_arch):
+    from mmengine.config import Config
+    from mmaction.registry import MODELS
+    cfg = Config.fromfile(os.path.join(ROOT, 'configs/_base_/models/clip_vit_b16.py'))
+    assert cfg.vision_backbone.arch == cfg.text_encoder.arch == 'ViT-B-16'
+    backbone = MODELS.build(dict(cfg.vision_backbone, arch=tiny_arch, pretrained=None,
+                                 depth=3))
+    text = MODELS.build(dict(cfg.text_encoder, arch=tiny_arch, pretrained=None,
+                             prompt_learner=dict(cfg.text_encoder.prompt_learner, depth=3)))
+    assert backbone.prompts.shape == (3, 16, 64)
+    assert backbone(torch.zeros(2, 3, 32, 32)).shape == (2, 32)
+    assert text(['a', 'b']).shape == (2, 32)

@@ -1,0 +1,223 @@
+"""Speed of the prompted CLIP towers on this machine (random weights, fp32).
+
+Prints, side by side in one run:
+
+* a plain fp32 matmul's FLOP/s (the reference rate of this machine);
+* the vision tower, forward + backward with trainable prompts and frozen CLIP:
+  frames/s, achieved FLOP/s and its fraction of the matmul rate;
+* the codebook of K class names with the full 77-token sequence vs. the
+  sequence cut to the longest prompt: forward (building the codebook) and
+  forward + backward (a training step's text side), time and FLOP fraction;
+* peak memory of the vision forward + backward with and without ``with_cp``
+  (each in its own process).
+
+FLOPs are forward plus input-gradient FLOPs (frozen weights owe no weight
+gradients), counted by ``torch.utils.flop_counter`` on the operations actually
+run, with attention decomposed into matmuls for counting; causal attention is
+counted as the full square.
+
+Example::
+
+    python tools/analysis/benchmark_clip.py --arch ViT-B-16 --num-classes 400
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+import vtd_mm  # noqa: F401
+from vtd_mm.datasets import load_class_names
+from vtd_mm.models import CLIPTextEncoder, CLIPVisionBackbone
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--arch', default='ViT-B-16', help='open_clip model name')
+    p.add_argument('--frames', type=int, default=16, help='frames per vision step')
+    p.add_argument('--num-classes', type=int, default=400,
+                   help='K class names (the Kinetics-400 names, repeated if K > 400)')
+    p.add_argument('--labels', default='kinetics_400_labels.csv',
+                   help='label file for the class names')
+    p.add_argument('--n-ctx', type=int, default=16, help='prompt tokens (both towers)')
+    p.add_argument('--depth', type=int, default=12, help='prompt depth (both towers)')
+    p.add_argument('--repeats', type=int, default=3,
+                   help='timed runs of a measurement shorter than 2 s (median)')
+    p.add_argument('--threads', type=int, default=None, help='torch threads')
+    p.add_argument('--skip', nargs='*', default=[],
+                   choices=['vision', 'text', 'text-backward', 'memory'])
+    p.add_argument('--memory-probe', choices=['plain', 'cp'], help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def timed(fn, repeats):
+    """Seconds of one call: the first call if it is long, else a median of ``repeats``."""
+    start = time.perf_counter()
+    fn()
+    first = time.perf_counter() - start
+    if first >= 2.0:
+        return first
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+def count_flops(fn):
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+    with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def matmul_rate(repeats, n=2048):
+    """Best FLOP/s of a square fp32 matmul (best, not median: a conservative reference)."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    runs = []
+    for _ in range(max(repeats, 7)):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        runs.append(time.perf_counter() - start)
+    return 2 * n ** 3 / min(runs)
+
+
+def vision_step(backbone, x):
+    def step():
+        backbone.zero_grad(set_to_none=True)
+        backbone(x).sum().backward()
+    return step
+
+
+def build_backbone(args, with_cp=False):
+    return CLIPVisionBackbone(arch=args.arch, n_ctx=args.n_ctx, depth=args.depth,
+                              with_cp=with_cp)
+
+
+def frames(backbone, n):
+    return torch.randn(n, 3, *backbone.image_size)
+
+
+def bench_vision(args, rate):
+    backbone = build_backbone(args)
+    seconds = timed(vision_step(backbone, frames(backbone, args.frames)), args.repeats)
+    flops = count_flops(vision_step(backbone, frames(backbone, 1))) * args.frames
+    return dict(seconds=seconds, frames_per_s=args.frames / seconds,
+                flops=flops, util=flops / seconds / rate)
+
+
+def class_names(args):
+    names = load_class_names(args.labels)
+    return [names[i % len(names)] for i in range(args.num_classes)]
+
+
+def bench_text(args, rate, backward):
+    names = class_names(args)
+    enc = CLIPTextEncoder(arch=args.arch, prompt_learner=dict(
+        type='TextPromptLearner', n_ctx=args.n_ctx, depth=args.depth))
+    ids, eos = enc.tokenize(names)
+    longest = [names[int(eos.argmax())]]
+    enc.train(backward)
+    rows = {}
+    for mode in ('full', 'cut'):
+        enc.mode = mode
+
+        def run(label_set):
+            if backward:
+                enc.zero_grad(set_to_none=True)
+                enc(label_set).sum().backward()
+            else:
+                with torch.no_grad():
+                    enc._codebook = None
+                    enc(label_set)
+        seconds = timed(lambda: run(names), args.repeats)
+        flops = count_flops(lambda: run(longest)) * len(names)
+        length = enc.context_length if mode == 'full' else int(eos.max()) + 1
+        rows[mode] = dict(seconds=seconds, tokens=length * len(names), flops=flops,
+                          util=flops / seconds / rate)
+    return rows
+
+
+def vm_kib(field):
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    raise RuntimeError(f'{field} not in /proc/self/status')
+
+
+def memory_probe(args):
+    """Peak resident memory of one vision forward + backward (run in a child process)."""
+    backbone = build_backbone(args, with_cp=args.memory_probe == 'cp')
+    x = frames(backbone, args.frames)
+    before = vm_kib('VmRSS')
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')  # reset the peak (VmHWM) to the current RSS
+    vision_step(backbone, x)()
+    peak = vm_kib('VmHWM')
+    print(json.dumps(dict(step_mib=(peak - before) / 1024, peak_mib=peak / 1024)))
+
+
+def bench_memory(args):
+    out = {}
+    for variant in ('plain', 'cp'):
+        cmd = [sys.executable, os.path.abspath(__file__), '--memory-probe', variant,
+               '--arch', args.arch, '--frames', str(args.frames),
+               '--n-ctx', str(args.n_ctx), '--depth', str(args.depth)]
+        if args.threads:
+            cmd += ['--threads', str(args.threads)]
+        res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        out[variant] = json.loads(res.stdout.strip().splitlines()[-1])
+    return out
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.memory_probe:
+        return memory_probe(args)
+    torch.manual_seed(0)
+    print(f'arch {args.arch}, random weights, fp32, {torch.get_num_threads()} threads, '
+          f'prompts n_ctx={args.n_ctx} depth={args.depth} (CLIP frozen)')
+    rate = matmul_rate(args.repeats)
+    print(f'plain fp32 matmul (2048^3, best of 7): {rate / 1e9:.1f} GFLOP/s')
+
+    if 'vision' not in args.skip:
+        v = bench_vision(args, rate)
+        print(f"\nvision tower fwd+bwd, {args.frames} frames: {v['seconds']:.2f} s, "
+              f"{v['frames_per_s']:.2f} frames/s, {v['flops'] / 1e9:.0f} GFLOP, "
+              f"{v['flops'] / v['seconds'] / 1e9:.1f} GFLOP/s = {100 * v['util']:.0f}% of matmul")
+
+    if 'text' not in args.skip:
+        print(f'\ncodebook of {args.num_classes} class names ({args.labels}):')
+        print(f"{'variant':<22}{'tokens':>8}{'seconds':>10}{'GFLOP':>9}{'util':>7}{'speed-up':>10}")
+        passes = [False] + ([] if 'text-backward' in args.skip else [True])
+        for backward in passes:
+            rows = bench_text(args, rate, backward)
+            for mode, r in rows.items():
+                label = f"{mode} {'fwd+bwd' if backward else 'fwd'}"
+                speedup = rows['full']['seconds'] / r['seconds']
+                print(f"{label:<22}{r['tokens']:>8}{r['seconds']:>10.2f}"
+                      f"{r['flops'] / 1e9:>9.0f}{100 * r['util']:>6.0f}%{speedup:>9.2f}x")
+
+    if 'memory' not in args.skip:
+        m = bench_memory(args)
+        ratio = m['plain']['step_mib'] / max(m['cp']['step_mib'], 1e-9)
+        print(f'\npeak memory of vision fwd+bwd, {args.frames} frames '
+              '(growth over the built model / whole process):')
+        for variant, label in (('plain', 'with_cp=False'), ('cp', 'with_cp=True')):
+            print(f"  {label:<14} {m[variant]['step_mib']:8.0f} MiB / "
+                  f"{m[variant]['peak_mib']:8.0f} MiB")
+        print(f'  with_cp uses {ratio:.1f}x less step memory')
+
+
+if __name__ == '__main__':
+    main()
