@@ -1,0 +1,149 @@
+"""VTDHead and ConfidenceAwareFusion against the method's equations."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+
+NAMES = ['red circle', 'green star', 'blue square', 'yellow triangle', 'white ring']
+
+
+def build_head(tiny_arch, **kwargs):
+    cfg = dict(type='VTDHead', num_classes=len(NAMES), in_channels=32,
+               class_names=NAMES,
+               text_encoder=dict(type='CLIPTextEncoder', arch=tiny_arch,
+                                 prompt_learner=dict(type='TextPromptLearner',
+                                                     n_ctx=4, depth=2)),
+               fusion=dict(type='ConfidenceAwareFusion', num_heads=4))
+    cfg.update(kwargs)
+    torch.manual_seed(0)
+    return MODELS.build(cfg)
+
+
+def reference_fusion(fusion, f, z):
+    """g_t = FC2(ReLU(FC1(MHA(q=f_t, k=z, v=z)))) for one frame f [D] and tokens z [M, D]."""
+    h, d = fusion.num_heads, f.shape[0] // fusion.num_heads
+    q, k, v = fusion.q_proj(f), fusion.k_proj(z), fusion.v_proj(z)
+    heads = []
+    for i in range(h):
+        s = slice(i * d, (i + 1) * d)
+        a = torch.softmax(k[:, s] @ q[s] / math.sqrt(d), dim=0)
+        heads.append(a @ v[:, s])
+    g = fusion.fc2(F.relu(fusion.fc1(fusion.out_proj(torch.cat(heads)))))
+    return f + g
+
+
+def reference_logits(head, frames):
+    """Spec steps 3-6 for one view, frames [T, D], loops over frames and classes."""
+    c = head.text_encoder(NAMES)
+    T, K = frames.shape[0], c.shape[0]
+    s = torch.tensor([[F.cosine_similarity(frames[t], c[k], dim=0) for t in range(T)]
+                      for k in range(K)])                       # [K, T]
+    w = torch.softmax(s / 0.01, dim=1)
+    tokens = [min(range(K), key=lambda k: float((frames[t] - c[k]).square().sum()))
+              for t in range(T)]
+    votes = [sum(float(w[k, t]) for t in range(T) if tokens[t] == k) for k in range(K)]
+    k_star = max(range(K), key=lambda k: votes[k])
+    fused = torch.stack([reference_fusion(head.fusion, frames[t], c[k_star][None])
+                         for t in range(T)])
+    logits = torch.stack([
+        sum(w[k, t] * F.cosine_similarity(fused[t], c[k], dim=0) for t in range(T))
+        / w[k].sum() for k in range(K)]) * head.logit_scale.exp()
+    return logits, torch.tensor(tokens), k_star, w
+
+
+def clustered_frames(head, n_views, T, seed=0):
+    """Frames near codebook entries, so that tokens and votes are not ties."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        c = head.text_encoder(NAMES)
+    idx = torch.randint(0, len(NAMES), (n_views, T), generator=g)
+    return (c[idx] + 0.3 * c.norm(dim=-1).mean() * torch.randn(n_views, T, c.shape[1],
+                                                             generator=g) / c.shape[1] ** 0.5)
+
+
+def test_head_matches_equations(tiny_arch):
+    head = build_head(tiny_arch, num_frames=6).eval()
+    frames = clustered_frames(head, 3, 6)
+    with torch.no_grad():
+        out = head.forward_details(frames.reshape(-1, 32), num_segs=6)
+        for v in range(3):
+            logits, tokens, k_star, w = reference_logits(head, frames[v])
+            torch.testing.assert_close(out['logits'][v], logits, atol=1e-4, rtol=1e-5)
+            assert torch.equal(out['frame_tokens'][v], tokens)
+            assert int(out['video_token'][v]) == k_star
+            torch.testing.assert_close(out['weights'][v], w.t(), atol=1e-6, rtol=1e-5)
+
+
+def test_views_are_scored_separately(tiny_arch):
+    head = build_head(tiny_arch, num_frames=4).eval()
+    frames = clustered_frames(head, 2 * 3, 4)          # 2 videos x 3 views
+    samples = [ActionDataSample() for _ in range(2)]
+    with torch.no_grad():
+        preds = head.predict(frames.reshape(-1, 32), samples, num_segs=12)
+        per_view = torch.stack([head(frames[v], num_segs=4)[0] for v in range(6)])
+    expected = F.softmax(per_view.view(2, 3, -1), dim=-1).mean(1)
+    for i, p in enumerate(preds):
+        torch.testing.assert_close(p.pred_score, expected[i], atol=1e-6, rtol=1e-5)
+        assert p.frame_tokens.shape == (3, 4) and p.frame_weights.shape == (3, 4)
+        assert len(p.frame_token_names) == 3 and p.frame_token_names[0][0] in NAMES
+        assert p.video_token.shape == (3,) and p.video_token_names[0] in NAMES
+    with pytest.raises(ValueError, match='num_frames'):
+        head(frames.reshape(-1, 32)[:10], num_segs=10)
+
+
+def test_fusion_vectorised_equals_per_frame_loop(tiny_arch):
+    fusion = MODELS.build(dict(type='ConfidenceAwareFusion', embed_dims=32, num_heads=4,
+                               attn_drop=0.0))
+    f, z = torch.randn(2, 5, 32), torch.randn(2, 3, 32)     # three tokens per video
+    with torch.no_grad():
+        out = fusion(f, z)
+        one = fusion(f, z[:, :1])
+        for b in range(2):
+            for t in range(5):
+                torch.testing.assert_close(out[b, t], reference_fusion(fusion, f[b, t], z[b]),
+                                           atol=1e-5, rtol=1e-5)
+                torch.testing.assert_close(one[b, t], reference_fusion(fusion, f[b, t], z[b, :1]),
+                                           atol=1e-5, rtol=1e-5)
+    # attention dropout applies in training only
+    fusion = MODELS.build(dict(type='ConfidenceAwareFusion', embed_dims=32, num_heads=4))
+    fusion.train()
+    torch.manual_seed(0)
+    a = fusion(f, z[:, :1])
+    fusion.eval()
+    b = fusion(f, z[:, :1])
+    assert not torch.allclose(a, b)
+
+
+def test_gradients_and_fp32_under_autocast(tiny_arch):
+    head = build_head(tiny_arch, num_frames=4).train()
+    frames = torch.randn(8, 32, requires_grad=True)
+    samples = [ActionDataSample().set_gt_label(torch.tensor([i])) for i in range(2)]
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = head.forward_details(frames, num_segs=4)
+        losses = head.loss(frames, samples, num_segs=4)
+    assert out['logits'].dtype == torch.float32 and out['weights'].dtype == torch.float32
+    losses['loss_cls'].backward()
+    assert head.text_encoder.prompt_learner.ctx.grad.abs().sum() > 0
+    assert head.logit_scale.grad is not None and head.fusion.fc2.weight.grad is not None
+    assert frames.grad.abs().sum() > 0
+    assert all(p.grad is None for p in head.text_encoder.text.parameters())
+    assert 'top1_acc' in losses
+
+
+def test_ablations_and_errors(tiny_arch):
+    head = build_head(tiny_arch, num_frames=4, fusion=None, confidence=False).eval()
+    frames = torch.randn(4, 32)
+    with torch.no_grad():
+        out = head.forward_details(frames, num_segs=4)
+        c = F.normalize(head.text_encoder(NAMES), dim=-1)
+        plain = F.normalize(frames, dim=-1) @ c.t()
+    torch.testing.assert_close(out['logits'][0], head.logit_scale.exp() * plain.mean(0),
+                               atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match='num_classes=3 but the label set has 5'):
+        build_head(tiny_arch, num_classes=3)
+    resnet_head = build_head(tiny_arch, in_channels=64)
+    assert resnet_head.proj.in_features == 64
+    assert resnet_head(torch.randn(4, 64, 3, 3), num_segs=4).shape == (1, 5)

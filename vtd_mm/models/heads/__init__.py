@@ -1,0 +1,3 @@
+from .vtd_head import VTDHead
+
+__all__ = ['VTDHead']

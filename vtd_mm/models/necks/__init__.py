@@ -1,0 +1,3 @@
+from .fusion import ConfidenceAwareFusion
+
+__all__ = ['ConfidenceAwareFusion']
