@@ -1,0 +1,57 @@
+"""Config preparation shared by ``tools/train.py`` and ``tools/test.py``."""
+import logging
+import os
+import os.path as osp
+
+import torch
+from mmengine.logging import print_log
+
+
+def world_size(launcher: str) -> int:
+    if launcher == 'none':
+        return 1
+    if launcher == 'slurm':
+        return int(os.environ.get('SLURM_NTASKS', 1))
+    return int(os.environ.get('WORLD_SIZE', 1))
+
+
+def hold_effective_batch(cfg, launcher: str):
+    """Keep ``effective_batch_size`` on any number of GPUs.
+
+    With ``effective_batch_size = B``, ``W`` processes and ``b`` clips per
+    process, gradients are accumulated over ``B / (W * b)`` iterations. When
+    that is not a whole number, the learning rate is scaled linearly instead
+    (``auto_scale_lr`` with ``base_batch_size = B``).
+    """
+    target = cfg.get('effective_batch_size')
+    if not target or cfg.get('train_dataloader') is None:
+        return cfg
+    if cfg.optim_wrapper.get('accumulative_counts', 1) != 1:
+        return cfg  # set by the user
+    per_step = world_size(cfg.launcher) * cfg.train_dataloader.batch_size
+    if target % per_step == 0:
+        counts = target // per_step
+        if counts > 1:
+            cfg.optim_wrapper.accumulative_counts = counts
+        print_log(f'effective batch {target} = {per_step} clips per step x '
+                  f'{counts} accumulated steps', logger='current')
+    else:
+        cfg.auto_scale_lr = dict(enable=True, base_batch_size=target)
+        print_log(f'effective batch {target} is not a multiple of {per_step} '
+                  'clips per step: scaling the learning rate instead',
+                  logger='current', level=logging.WARNING)
+    return cfg
+
+
+def prepare_config(cfg, config_path: str, work_dir=None, launcher: str = 'none'):
+    """Work dir, launcher, CPU distributed settings and the effective batch."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+    cfg.launcher = launcher
+    if launcher == 'pytorch' and not torch.cuda.is_available():
+        from ..compat import cpu_distributed_settings
+        cfg.model_wrapper_cfg = cpu_distributed_settings()
+        cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    return hold_effective_batch(cfg, launcher)
