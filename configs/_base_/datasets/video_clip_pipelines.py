@@ -1,5 +1,6 @@
 # Frame sampling and augmentation of VTD-CLIP: T segments, one random frame
-# each (test: segment centres of `test_clips` offsets), resize 256, crop 224,
+# each (test: `test_clips` offsets of the segment grid), resize 256 + centre
+# crop 224 for validation, resize 224 + three 224 crops for testing;
 # multi-scale crop + flip + colour jitter (p 0.8) + grayscale (p 0.2).
 num_frames = 16
 test_clips = 4
@@ -33,7 +34,7 @@ test_pipeline = [
     dict(type='DecordInit', **file_client_args),
     dict(type='UniformSample', clip_len=num_frames, num_clips=test_clips, test_mode=True),
     dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 256)),
+    dict(type='Resize', scale=(-1, 224)),
     dict(type='ThreeCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')

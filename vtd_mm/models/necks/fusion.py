@@ -15,8 +15,8 @@ class ConfidenceAwareFusion(BaseModule):
     ``g_t = fc2(relu(fc1(MHA(q=f_t, k=z, v=z))))`` and ``f~_t = f_t + g_t``, with
     separate q/k/v/out projections (with bias) and dropout on the attention
     weights. With a single token (the default, ``M = 1``) the attention weight
-    is 1, so ``g`` does not depend on ``f_t``: outside training (or without
-    attention dropout) it is computed once per video, which is exact.
+    is 1, so ``g`` does not depend on ``f_t``: outside training it is computed
+    once per video, which is exact.
 
     Args:
         embed_dims (int): feature width D.
@@ -45,10 +45,13 @@ class ConfidenceAwareFusion(BaseModule):
 
     def attend(self, frames: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         """Multi-head attention of frames [B, T, D] over tokens [B, M, D] -> [B, T, D]."""
-        dropout = self.attn_drop if self.training else 0.0
-        if tokens.shape[1] == 1 and dropout == 0.0:
-            # one key: softmax weight 1, the output is the projected value
+        if tokens.shape[1] == 1 and not self.training:
+            # one key: softmax weight 1, the output is the projected value. In
+            # training the full path runs, so that every parameter takes part
+            # (DDP) and the query/key projections see weight decay, as in the
+            # authors' code.
             return self.out_proj(self.v_proj(tokens))
+        dropout = self.attn_drop if self.training else 0.0
         h = self.num_heads
         o = F.scaled_dot_product_attention(
             split_heads(self.q_proj(frames), h), split_heads(self.k_proj(tokens), h),
