@@ -1,7 +1,6 @@
 # CLIP ViT-B/16 towers with deep prompts (16 tokens, all 12 layers), as used by
 # VTD-CLIP's fully supervised setting. Put OpenAI's weights at the path below
 # (or override clip_pretrained); None gives random weights.
-custom_imports = dict(imports=['vtd_mm'], allow_failed_imports=False)
 
 clip_arch = 'ViT-B-16'
 clip_pretrained = 'checkpoints/ViT-B-16.pt'

@@ -1,7 +1,6 @@
 # VTD-CLIP on CLIP ViT-B/16: prompted towers + codebook head + fusion.
 _base_ = ['clip_vit_b16.py']
 
-num_frames = 16
 label_file = 'kinetics_400_labels.csv'
 
 model = dict(
@@ -12,7 +11,7 @@ model = dict(
         num_classes=400,
         in_channels=512,
         class_names=label_file,
-        num_frames=num_frames,
+        num_frames=16,  # frames per view, as in the pipelines
         text_encoder={{_base_.text_encoder}},
         fusion=dict(type='ConfidenceAwareFusion', num_heads=8, mlp_ratio=4.0, attn_drop=0.1),
         temperature=0.01,

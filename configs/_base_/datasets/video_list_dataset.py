@@ -1,0 +1,40 @@
+# Video datasets read MMAction2's "path label" annotation lists (the format of
+# ViFi-CLIP's public split files too). Paths below are Kinetics-400's; dataset
+# configs override ann_file / data_prefix.
+_base_ = ['video_clip_pipelines.py']
+
+dataset_type = 'VideoDataset'
+loader = dict(num_workers=8, persistent_workers=True)
+
+train_dataloader = dict(
+    batch_size=16,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        ann_file='data/kinetics400/kinetics400_train_list_videos.txt',
+        data_prefix=dict(video='data/kinetics400/videos_train'),
+        pipeline={{_base_.train_pipeline}}),
+    **loader)
+val_dataloader = dict(
+    batch_size=16,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        ann_file='data/kinetics400/kinetics400_val_list_videos.txt',
+        data_prefix=dict(video='data/kinetics400/videos_val'),
+        pipeline={{_base_.val_pipeline}},
+        test_mode=True),
+    **loader)
+test_dataloader = dict(
+    batch_size=1,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        ann_file='data/kinetics400/kinetics400_val_list_videos.txt',
+        data_prefix=dict(video='data/kinetics400/videos_val'),
+        pipeline={{_base_.test_pipeline}},
+        test_mode=True),
+    **loader)
+
+val_evaluator = dict(type='AccMetric')
+test_evaluator = val_evaluator
