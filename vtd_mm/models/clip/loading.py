@@ -206,6 +206,14 @@ def _normalise(obj, path: str):
     return sd, openai
 
 
+def read_clip_weights(path: str) -> Dict[str, torch.Tensor]:
+    """The whole CLIP state dict of a local file, in open_clip's layout (float32)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'CLIP weights file not found: {path!r}.')
+    obj, _ = _read_clip_file(path)
+    return _normalise(obj, path)[0]
+
+
 class _WeightCache:
     """Parsed CLIP files, held per tower until each tower has taken its part."""
 

@@ -1,0 +1,57 @@
+"""Convert a checkpoint of the authors' VTD code (or of ViFi-CLIP) to vtd_mm.
+
+    python tools/convert_checkpoint.py SRC CLIP_WEIGHTS OUT
+
+SRC is their training checkpoint ({'model': state_dict, ...}); CLIP_WEIGHTS the
+CLIP file their model was built on (the token embedding is not in SRC); OUT a
+checkpoint for ``tools/test.py`` / ``load_from``. The prompt sizes found are
+printed: the vtd_mm config must use the same.
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import torch  # noqa: E402
+
+import vtd_mm  # noqa: E402,F401
+from vtd_mm.models.clip.loading import read_clip_weights  # noqa: E402
+from vtd_mm.models.conversion import convert_state_dict, unwrap  # noqa: E402
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('src', help="checkpoint of the authors' VTD code or of ViFi-CLIP")
+    p.add_argument('clip', help='CLIP weights file the model was trained from')
+    p.add_argument('out', help='output checkpoint for vtd_mm')
+    p.add_argument('--trust-pickle', action='store_true',
+                   help='load SRC with weights_only=False (arbitrary code in the file '
+                   'runs: only for files you trust; their checkpoints may store '
+                   'config objects that the safe loader refuses)')
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        ckpt = torch.load(args.src, map_location='cpu', weights_only=not args.trust_pickle)
+    except Exception as err:
+        if args.trust_pickle:
+            raise
+        raise SystemExit(f'{args.src} cannot be read with weights_only=True ({err}). '
+                         'If you trust the file, add --trust-pickle.') from err
+    src = unwrap(ckpt)
+    clip = read_clip_weights(args.clip)
+    state_dict, settings = convert_state_dict(src, clip['token_embedding.weight'])
+    torch.save(dict(state_dict=state_dict,
+                    meta=dict(converted_from=osp.basename(args.src), settings=settings)),
+               args.out)
+    print(f'wrote {args.out}: {len(state_dict)} tensors')
+    print('config: backbone n_ctx={vision_n_ctx} depth={vision_depth}; text prompt '
+          'learner n_ctx={text_n_ctx} depth={text_depth}; fusion {fusion}'.format(**settings))
+    return settings
+
+
+if __name__ == '__main__':
+    main()
