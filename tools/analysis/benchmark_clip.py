@@ -9,7 +9,10 @@ Prints, side by side in one run:
   sequence cut to the longest prompt: forward (building the codebook) and
   forward + backward (a training step's text side), time and FLOP fraction;
 * peak memory of the vision forward + backward with and without ``with_cp``
-  (each in its own process).
+  (each in its own process);
+* a whole VTD-CLIP training step (``--step-batch`` clips of ``--step-frames``
+  frames, K class names) and its parts: vision tower, text tower, and head
+  with fusion, each forward + backward.
 
 FLOPs are forward plus input-gradient FLOPs (frozen weights owe no weight
 gradients), counted by ``torch.utils.flop_counter`` on the operations actually
@@ -23,7 +26,6 @@ Example::
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -46,27 +48,34 @@ def parse_args(argv=None):
     p.add_argument('--n-ctx', type=int, default=16, help='prompt tokens (both towers)')
     p.add_argument('--depth', type=int, default=12, help='prompt depth (both towers)')
     p.add_argument('--repeats', type=int, default=3,
-                   help='timed runs of a measurement shorter than 2 s (median)')
+                   help='timed runs (after a warm-up, best taken) of a measurement under 2 s')
     p.add_argument('--threads', type=int, default=None, help='torch threads')
     p.add_argument('--skip', nargs='*', default=[],
-                   choices=['vision', 'text', 'text-backward', 'memory'])
+                   choices=['vision', 'text', 'text-backward', 'memory', 'step'])
+    p.add_argument('--step-frames', type=int, default=8, help='frames per clip (step)')
+    p.add_argument('--step-batch', type=int, default=2, help='clips per step')
     p.add_argument('--memory-probe', choices=['plain', 'cp'], help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
 def timed(fn, repeats):
-    """Seconds of one call: the first call if it is long, else a median of ``repeats``."""
+    """Seconds of one call: the best of several calls after a warm-up call.
+
+    The minimum is the most stable figure on a shared, noisy machine. Calls
+    under 2 s run ``repeats`` times, longer ones twice; a first call of over
+    60 s is taken as it is.
+    """
     start = time.perf_counter()
     fn()
     first = time.perf_counter() - start
-    if first >= 2.0:
+    if first >= 60.0:
         return first
     runs = []
-    for _ in range(repeats):
+    for _ in range(repeats if first < 2.0 else 2):
         start = time.perf_counter()
         fn()
         runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
+    return min(runs)
 
 
 def count_flops(fn):
@@ -82,7 +91,7 @@ def matmul_rate(repeats, n=2048):
     a, b = torch.randn(n, n), torch.randn(n, n)
     torch.mm(a, b)
     runs = []
-    for _ in range(max(repeats, 7)):
+    for _ in range(max(repeats, 15)):
         start = time.perf_counter()
         torch.mm(a, b)
         runs.append(time.perf_counter() - start)
@@ -101,14 +110,14 @@ def build_backbone(args, with_cp=False):
                               with_cp=with_cp)
 
 
-def frames(backbone, n):
+def frames_of(backbone, n):
     return torch.randn(n, 3, *backbone.image_size)
 
 
 def bench_vision(args, rate):
     backbone = build_backbone(args)
-    seconds = timed(vision_step(backbone, frames(backbone, args.frames)), args.repeats)
-    flops = count_flops(vision_step(backbone, frames(backbone, 1))) * args.frames
+    seconds = timed(vision_step(backbone, frames_of(backbone, args.frames)), args.repeats)
+    flops = count_flops(vision_step(backbone, frames_of(backbone, 1))) * args.frames
     return dict(seconds=seconds, frames_per_s=args.frames / seconds,
                 flops=flops, util=flops / seconds / rate)
 
@@ -145,6 +154,78 @@ def bench_text(args, rate, backward):
     return rows
 
 
+class _Fixed(torch.nn.Module):
+    """Stands in for the text encoder: returns a given codebook."""
+
+    def __init__(self, codebook):
+        super().__init__()
+        self.codebook = codebook
+
+    def forward(self, names=None):
+        return self.codebook
+
+
+def bench_step(args, rate):
+    """A VTD-CLIP training step and its parts, each forward + backward."""
+    from mmaction.registry import MODELS
+    from mmaction.structures import ActionDataSample
+    from mmaction.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    names = class_names(args)
+    model = MODELS.build(dict(
+        type='Recognizer2D',
+        backbone=dict(type='CLIPVisionBackbone', arch=args.arch, n_ctx=args.n_ctx,
+                      depth=args.depth),
+        cls_head=dict(type='VTDHead', num_classes=len(names), in_channels=512,
+                      class_names=names, num_frames=args.step_frames,
+                      text_encoder=dict(type='CLIPTextEncoder', arch=args.arch,
+                                        prompt_learner=dict(type='TextPromptLearner',
+                                                            n_ctx=args.n_ctx, depth=args.depth)))))
+    model.train()
+    backbone, head = model.backbone, model.cls_head
+    frames = args.step_batch * args.step_frames
+    x = frames_of(backbone, frames)
+    samples = [ActionDataSample().set_gt_label(torch.tensor([i % len(names)]))
+               for i in range(args.step_batch)]
+    inputs = x.view(args.step_batch, args.step_frames, *x.shape[1:])
+
+    def step():
+        model.zero_grad(set_to_none=True)
+        model(inputs, samples, mode='loss')['loss_cls'].backward()
+
+    def vision():
+        model.zero_grad(set_to_none=True)
+        backbone(x).sum().backward()
+
+    def text():
+        model.zero_grad(set_to_none=True)
+        head.text_encoder(names).sum().backward()
+
+    text_encoder = head.text_encoder
+    feats = torch.randn(frames, backbone.embed_dim, requires_grad=True)
+    codebook = torch.randn(len(names), backbone.embed_dim, requires_grad=True)
+
+    def head_only():
+        model.zero_grad(set_to_none=True)
+        head.loss(feats, samples, num_segs=args.step_frames)['loss_cls'].backward()
+
+    rows = dict(step=timed(step, args.repeats), vision=timed(vision, args.repeats),
+                text=timed(text, args.repeats))
+    head.text_encoder = _Fixed(codebook)
+    try:
+        rows['head'] = timed(head_only, max(args.repeats, 5))
+        head_flops = count_flops(head_only)
+    finally:
+        head.text_encoder = text_encoder
+    longest = [names[int(text_encoder.tokenize(names)[1].argmax())]]
+    flops = dict(vision=count_flops(vision_step(backbone, frames_of(backbone, 1))) * frames,
+                 text=count_flops(lambda: text_encoder(longest).sum().backward()) * len(names),
+                 head=head_flops)
+    flops['step'] = flops['vision'] + flops['text'] + flops['head']
+    return {k: dict(seconds=v, flops=flops[k], util=flops[k] / v / rate)
+            for k, v in rows.items()}
+
+
 def vm_kib(field):
     with open('/proc/self/status') as f:
         for line in f:
@@ -156,7 +237,7 @@ def vm_kib(field):
 def memory_probe(args):
     """Peak resident memory of one vision forward + backward (run in a child process)."""
     backbone = build_backbone(args, with_cp=args.memory_probe == 'cp')
-    x = frames(backbone, args.frames)
+    x = frames_of(backbone, args.frames)
     before = vm_kib('VmRSS')
     with open('/proc/self/clear_refs', 'w') as f:
         f.write('5')  # reset the peak (VmHWM) to the current RSS
@@ -188,7 +269,7 @@ def main(argv=None):
     print(f'arch {args.arch}, random weights, fp32, {torch.get_num_threads()} threads, '
           f'prompts n_ctx={args.n_ctx} depth={args.depth} (CLIP frozen)')
     rate = matmul_rate(args.repeats)
-    print(f'plain fp32 matmul (2048^3, best of 7): {rate / 1e9:.1f} GFLOP/s')
+    print(f'plain fp32 matmul (2048^3, best of 15): {rate / 1e9:.1f} GFLOP/s')
 
     if 'vision' not in args.skip:
         v = bench_vision(args, rate)
@@ -217,6 +298,18 @@ def main(argv=None):
             print(f"  {label:<14} {m[variant]['step_mib']:8.0f} MiB / "
                   f"{m[variant]['peak_mib']:8.0f} MiB")
         print(f'  with_cp uses {ratio:.1f}x less step memory')
+
+    if 'step' not in args.skip:
+        r = bench_step(args, rate)
+        total = r['step']['seconds']
+        print(f'\nVTD-CLIP training step: {args.step_batch} clips x {args.step_frames} frames, '
+              f'{args.num_classes} class names, text sequence cut (fwd+bwd)')
+        print(f"{'part':<22}{'seconds':>10}{'share':>8}{'GFLOP':>9}{'util':>7}")
+        for part in ('step', 'vision', 'text', 'head'):
+            label = 'whole step' if part == 'step' else (
+                'head + fusion' if part == 'head' else f'{part} tower')
+            print(f"{label:<22}{r[part]['seconds']:>10.3f}{100 * r[part]['seconds'] / total:>7.1f}%"
+                  f"{r[part]['flops'] / 1e9:>9.1f}{100 * r[part]['util']:>6.0f}%")
 
 
 if __name__ == '__main__':
