@@ -142,3 +142,14 @@ def test_clear_errors(tiny_arch, tiny_clip_file, tmp_path, monkeypatch):
                 if k.startswith('visual.')}, image_only)
     with pytest.raises(ValueError, match='no text tower'):
         CLIPTextEncoder(arch=tiny_arch, pretrained=str(image_only))
+
+
+def test_unsupported_architectures_are_named(tiny_arch):
+    resnet = copy.deepcopy(tiny_arch)
+    resnet['vision_cfg'] = dict(image_size=32, layers=[1, 1, 1, 1], width=16, head_width=16)
+    with pytest.raises(NotImplementedError, match='ModifiedResNet'):
+        CLIPVisionBackbone(arch=resnet)
+    coca_like = copy.deepcopy(tiny_arch)
+    coca_like['text_cfg']['embed_cls'] = True
+    with pytest.raises(NotImplementedError, match='class-token text tower'):
+        CLIPTextEncoder(arch=coca_like)

@@ -4,45 +4,31 @@
                                            [--cfg-options key=value ...] [--launcher pytorch]
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import vtd_mm  # noqa: E402,F401
-from vtd_mm.engine import prepare_config  # noqa: E402
+from vtd_mm.engine import add_common_args, load_config, prepare_config  # noqa: E402
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description='Test (and eval) a recognizer')
     p.add_argument('config', help='test config file path')
     p.add_argument('checkpoint', help='checkpoint file')
-    p.add_argument('--work-dir', help='the dir to save the evaluation logs')
     p.add_argument('--dump', type=str,
                    help='dump predictions (scores, labels, frame tokens) to a pickle file')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
-                   help='override config settings, key=value (see MMAction2)')
-    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                   default='none', help='job launcher')
-    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = p.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return add_common_args(p).parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg = prepare_config(cfg, args.config, args.work_dir, args.launcher)
+    cfg = prepare_config(load_config(args), args.config, args.work_dir, args.launcher)
     cfg.load_from = args.checkpoint
     if args.dump:
         if not args.dump.endswith(('.pkl', '.pickle')):
@@ -51,8 +37,7 @@ def main(argv=None):
         evaluators = cfg.test_evaluator
         cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
                               else [evaluators]) + [dump]
-    runner = Runner.from_cfg(cfg)
-    return runner.test()
+    return Runner.from_cfg(cfg).test()
 
 
 if __name__ == '__main__':

@@ -4,7 +4,6 @@
                                  [--cfg-options key=value ...] [--launcher pytorch]
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -12,17 +11,15 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import vtd_mm  # noqa: E402,F401
-from vtd_mm.engine import prepare_config  # noqa: E402
+from vtd_mm.engine import add_common_args, load_config, prepare_config  # noqa: E402
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description='Train a recognizer')
     p.add_argument('config', help='train config file path')
-    p.add_argument('--work-dir', help='the dir to save logs and models')
     p.add_argument('--resume', nargs='?', type=str, const='auto',
                    help='resume from the given checkpoint, or from the latest '
                    'checkpoint of the work dir when no path is given')
@@ -36,15 +33,7 @@ def parse_args(argv=None):
                    help='different seeds for different ranks')
     p.add_argument('--deterministic', action='store_true',
                    help='deterministic cuDNN kernels')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
-                   help='override config settings, key=value (see MMAction2)')
-    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                   default='none', help='job launcher')
-    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = p.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return add_common_args(p).parse_args(argv)
 
 
 def merge_args(cfg, args):
@@ -73,13 +62,9 @@ def merge_args(cfg, args):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg = merge_args(cfg, args)
+    cfg = merge_args(load_config(args), args)
     cfg = prepare_config(cfg, args.config, args.work_dir, args.launcher)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    Runner.from_cfg(cfg).train()
 
 
 if __name__ == '__main__':

@@ -1,3 +1,3 @@
-from .runner_setup import hold_effective_batch, prepare_config
+from .runner_setup import add_common_args, hold_effective_batch, load_config, prepare_config
 
-__all__ = ['hold_effective_batch', 'prepare_config']
+__all__ = ['add_common_args', 'hold_effective_batch', 'load_config', 'prepare_config']

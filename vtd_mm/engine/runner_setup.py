@@ -43,6 +43,28 @@ def hold_effective_batch(cfg, launcher: str):
     return cfg
 
 
+def add_common_args(parser):
+    """Arguments shared by the train and test tools (MMAction2's names)."""
+    from mmengine.config import DictAction
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value (see MMAction2)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser
+
+
+def load_config(args):
+    """The config of ``args.config`` with ``--cfg-options`` merged; sets LOCAL_RANK."""
+    from mmengine.config import Config
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
 def prepare_config(cfg, config_path: str, work_dir=None, launcher: str = 'none'):
     """Work dir, launcher, CPU distributed settings and the effective batch."""
     if work_dir is not None:

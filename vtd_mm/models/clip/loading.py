@@ -23,7 +23,7 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Union
 
 import torch
 from mmengine.logging import print_log
@@ -318,46 +318,25 @@ def load_tower_weights(pretrained, tower: str, arch=None) -> Optional[TowerWeigh
 
 # --------------------------------------------------------------- building ---
 
-def _check_vision(module, arch):
-    from open_clip.transformer import ResidualAttentionBlock, VisionTransformer
-    problems = []
-    if not isinstance(module, VisionTransformer):
-        problems.append(f'image tower is {type(module).__name__}, not a ViT')
+def _unsupported(module, tower: str) -> List[str]:
+    """Features of an open_clip tower that the prompted towers do not implement."""
+    from open_clip.transformer import (ResidualAttentionBlock, TextTransformer,
+                                       VisionTransformer)
+    expected = VisionTransformer if tower == VISUAL else TextTransformer
+    if not isinstance(module, expected):
+        return [f'{tower} tower is {type(module).__name__}, not {expected.__name__}']
+    if tower == VISUAL:
+        checks = [(module.attn_pool is not None, 'attentional pooling'),
+                  (module.pool_type != 'tok' or module.final_ln_after_pool,
+                   f'pool_type={module.pool_type!r}'),
+                  (not isinstance(module.patch_dropout, torch.nn.Identity), 'patch dropout')]
     else:
-        if module.attn_pool is not None:
-            problems.append('attentional pooling')
-        if module.pool_type != 'tok' or module.final_ln_after_pool:
-            problems.append(f'pool_type={module.pool_type!r}')
-        if not isinstance(module.patch_dropout, torch.nn.Identity):
-            problems.append('patch dropout')
-        if not all(type(b) is ResidualAttentionBlock
-                   for b in module.transformer.resblocks):
-            problems.append('custom attention blocks')
-    if problems:
-        raise NotImplementedError(
-            f'CLIP architecture {arch.name!r} is not supported by the prompted '
-            f'towers ({", ".join(problems)}); use a standard CLIP ViT.')
-
-
-def _check_text(module, arch):
-    from open_clip.transformer import ResidualAttentionBlock, TextTransformer
-    problems = []
-    if not isinstance(module, TextTransformer):
-        problems.append(f'text tower is {type(module).__name__}')
-    else:
-        if module.cls_emb is not None:
-            problems.append('class-token text tower')
-        if module.attn_mask is None:
-            problems.append('no causal mask')
-        if module.pool_type != 'argmax':
-            problems.append(f'pool_type={module.pool_type!r}')
-        if not all(type(b) is ResidualAttentionBlock
-                   for b in module.transformer.resblocks):
-            problems.append('custom attention blocks')
-    if problems:
-        raise NotImplementedError(
-            f'CLIP architecture {arch.name!r} is not supported by the prompted '
-            f'text encoder ({", ".join(problems)}); use a standard CLIP.')
+        checks = [(module.cls_emb is not None, 'class-token text tower'),
+                  (module.attn_mask is None, 'no causal mask'),
+                  (module.pool_type != 'argmax', f'pool_type={module.pool_type!r}')]
+    checks.append((not all(type(b) is ResidualAttentionBlock
+                           for b in module.transformer.resblocks), 'custom attention blocks'))
+    return [name for bad, name in checks if bad]
 
 
 def _load_strict(module, weights: TowerWeights, tower: str, arch: CLIPArch):
@@ -412,12 +391,15 @@ def build_tower(tower: str, arch, pretrained=None, quick_gelu=None):
                       logger='current', level=logging.INFO)
     if tower == VISUAL:
         module = _build_vision_tower(arch.embed_dim, arch.vision_cfg, bool(quick_gelu))
-        _check_vision(module, arch)
     elif tower == TEXT:
         module = _build_text_tower(arch.embed_dim, arch.text_cfg, bool(quick_gelu))
-        _check_text(module, arch)
     else:
         raise ValueError(f'tower must be {VISUAL!r} or {TEXT!r}')
+    problems = _unsupported(module, tower)
+    if problems:
+        raise NotImplementedError(
+            f'CLIP architecture {arch.name!r} is not supported by the prompted '
+            f'{tower} tower ({", ".join(problems)}); use a standard CLIP ViT.')
     if weights is not None:
         _load_strict(module, weights, tower, arch)
     return module, arch, weights
