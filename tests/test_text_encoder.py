@@ -30,7 +30,7 @@ def reference_prompted(model, ctx, names, template='{}.'):
     return x @ model.text_projection
 
 
-@pytest.mark.parametrize('mode', ['full', 'cut'])
+@pytest.mark.parametrize('mode', ['full', 'cut', 'shared_prefix'])
 def test_prompts_off_equals_open_clip(tiny_arch, tiny_clip, tiny_clip_file, mode):
     enc = CLIPTextEncoder(arch=tiny_arch, pretrained=tiny_clip_file, mode=mode)
     ids = open_clip.tokenize(['a dog.', 'someone playing the bagpipes loudly.', ''])
@@ -73,6 +73,46 @@ def test_cut_sequence_equals_full(tiny_arch):
         enc.mode = 'full'
         full64 = enc(NAMES)
     torch.testing.assert_close(cut64, full64, atol=1e-12, rtol=0)
+
+
+def codebook_and_grads(enc, names):
+    enc.zero_grad()
+    out = enc(names)
+    weights = torch.arange(out.numel(), dtype=out.dtype).view_as(out).sin()
+    (out * weights).sum().backward()
+    return out.detach(), enc.prompt_learner.ctx.grad.clone()
+
+
+@pytest.mark.parametrize('with_cp', [False, True])
+def test_shared_prefix_equals_full_sequence(tiny_arch, with_cp):
+    """Codebook and prompt gradients (every depth) of the shared prefix = full 77 tokens."""
+    torch.manual_seed(0)
+    enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(n_ctx=8, depth=3),
+                          mode='full', with_cp=with_cp)
+    names = NAMES + ['a', 'abseiling', 'tai chi']  # several classes per suffix length
+    # float32 sums the gradient over classes in another order: a few ulp of the sum
+    for dtype, tol, grad_tol in ((torch.float32, 1e-5, 1e-4), (torch.float64, 1e-12, 1e-12)):
+        enc.to(dtype)
+        enc.mode = 'full'
+        full, full_grad = codebook_and_grads(enc, names)
+        enc.mode = 'shared_prefix'
+        shared, shared_grad = codebook_and_grads(enc, names)
+        torch.testing.assert_close(shared, full, atol=tol, rtol=tol)
+        torch.testing.assert_close(shared_grad, full_grad, atol=grad_tol, rtol=grad_tol)
+        assert all(shared_grad[i].abs().sum() > 0 for i in range(3))
+
+
+def test_packed_layout(tiny_arch):
+    enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(n_ctx=8))
+    names = NAMES + ['a', 'tai chi']
+    ids, eos = enc.tokenize(names)
+    packed = enc.packed(names)
+    lengths = eos - 9 + 1
+    assert packed.prefix_len == 9 and len(packed.tokens) == int(lengths.sum())
+    assert sum(c * n for _, c, n in packed.groups) == len(packed.tokens)
+    rows = packed.eos_rows - packed.prefix_len
+    assert (packed.tokens[rows] == enc.tokenizer.eot_token_id).all()
+    assert (packed.positions[rows] == eos).all()  # each EOS keeps its position in the prompt
 
 
 def test_gradients_reach_prompts_only(tiny_arch):

@@ -147,3 +147,32 @@ def test_ablations_and_errors(tiny_arch):
     resnet_head = build_head(tiny_arch, in_channels=64)
     assert resnet_head.proj.in_features == 64
     assert resnet_head(torch.randn(4, 64, 3, 3), num_segs=4).shape == (1, 5)
+
+
+def test_whole_model_under_bf16_autocast(tiny_arch):
+    """Both towers and the head under autocast; the head's softmax and logits stay fp32."""
+    model = MODELS.build(dict(
+        type='Recognizer2D',
+        backbone=dict(type='CLIPVisionBackbone', arch=tiny_arch, n_ctx=2, depth=2),
+        cls_head=dict(type='VTDHead', num_classes=len(NAMES), in_channels=32, num_frames=4,
+                      class_names=NAMES,
+                      text_encoder=dict(type='CLIPTextEncoder', arch=tiny_arch,
+                                        prompt_learner=dict(type='TextPromptLearner',
+                                                            n_ctx=4, depth=2)),
+                      fusion=dict(type='ConfidenceAwareFusion', num_heads=4))))
+    inputs = torch.randn(2, 4, 3, 32, 32)
+    samples = [ActionDataSample().set_gt_label(torch.tensor([i])) for i in range(2)]
+    with torch.no_grad():
+        fp32 = model.cls_head(model.backbone(inputs.flatten(0, 1)), num_segs=4)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        feats = model.backbone(inputs.flatten(0, 1))
+        out = model.cls_head.forward_details(feats, num_segs=4)
+        loss = model(inputs, samples, mode='loss')['loss_cls']
+    assert feats.dtype == torch.bfloat16
+    assert out['logits'].dtype == torch.float32 and out['weights'].dtype == torch.float32
+    assert torch.isfinite(loss)
+    loss.backward()
+    assert model.backbone.prompts.grad.abs().sum() > 0
+    assert model.cls_head.text_encoder.prompt_learner.ctx.grad.abs().sum() > 0
+    # bf16 keeps about 3 significant digits: the logits stay close to fp32's
+    torch.testing.assert_close(out['logits'], fp32, atol=0.5, rtol=0.05)

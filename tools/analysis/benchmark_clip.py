@@ -5,14 +5,15 @@ Prints, side by side in one run:
 * a plain fp32 matmul's FLOP/s (the reference rate of this machine);
 * the vision tower, forward + backward with trainable prompts and frozen CLIP:
   frames/s, achieved FLOP/s and its fraction of the matmul rate;
-* the codebook of K class names with the full 77-token sequence vs. the
-  sequence cut to the longest prompt: forward (building the codebook) and
-  forward + backward (a training step's text side), time and FLOP fraction;
+* the codebook of K class names with the full 77-token sequence, the
+  sequence cut to the longest prompt, and the shared prefix (computed once,
+  class suffixes packed): forward (building the codebook) and forward +
+  backward (a training step's text side), time and FLOP fraction;
 * peak memory of the vision forward + backward with and without ``with_cp``
   (each in its own process);
 * a whole VTD-CLIP training step (``--step-batch`` clips of ``--step-frames``
-  frames, K class names) and its parts: vision tower, text tower, and head
-  with fusion, each forward + backward.
+  frames, K class names) for each text variant, with its peak memory, and its
+  parts: vision tower, text tower, and head with fusion, each forward + backward.
 
 FLOPs are forward plus input-gradient FLOPs (frozen weights owe no weight
 gradients), counted by ``torch.utils.flop_counter`` on the operations actually
@@ -116,10 +117,19 @@ def frames_of(backbone, n):
 
 def bench_vision(args, rate):
     backbone = build_backbone(args)
-    seconds = timed(vision_step(backbone, frames_of(backbone, args.frames)), args.repeats)
+    x = frames_of(backbone, args.frames)
+    seconds = timed(vision_step(backbone, x), args.repeats)
     flops = count_flops(vision_step(backbone, frames_of(backbone, 1))) * args.frames
-    return dict(seconds=seconds, frames_per_s=args.frames / seconds,
-                flops=flops, util=flops / seconds / rate)
+    # open_clip's own blocks (nn.MultiheadAttention) on the same tokens, prompts included
+    v = backbone.visual
+    tokens = v.ln_pre(backbone.embed(x)).detach().requires_grad_()
+
+    def open_clip_step():
+        tokens.grad = None
+        (v.ln_post(v.transformer(tokens)[:, 0]) @ v.proj).sum().backward()
+    reference = timed(open_clip_step, args.repeats)
+    return dict(seconds=seconds, frames_per_s=args.frames / seconds, tokens=tokens.shape[1],
+                flops=flops, util=flops / seconds / rate, open_clip_seconds=reference)
 
 
 def class_names(args):
@@ -127,29 +137,48 @@ def class_names(args):
     return [names[i % len(names)] for i in range(args.num_classes)]
 
 
+TEXT_MODES = ('full', 'cut', 'shared_prefix')
+
+
+def text_tokens(enc, names, mode):
+    """Tokens the text tower computes per pass for ``names`` in ``mode``."""
+    ids, eos = enc.tokenize(names)
+    if mode == 'full':
+        return enc.context_length * len(names)
+    if mode == 'cut':
+        return (int(eos.max()) + 1) * len(names)
+    packed = enc.packed(names)
+    return packed.prefix_len + len(packed.tokens)
+
+
+def text_flops(enc, names, run):
+    """FLOPs of ``run(label_set)``; full / cut scale from the longest name alone."""
+    if enc.mode == 'shared_prefix':
+        return count_flops(lambda: run(names))
+    longest = [names[int(enc.tokenize(names)[1].argmax())]]
+    return count_flops(lambda: run(longest)) * len(names)
+
+
 def bench_text(args, rate, backward):
     names = class_names(args)
     enc = CLIPTextEncoder(arch=args.arch, prompt_learner=dict(
         type='TextPromptLearner', n_ctx=args.n_ctx, depth=args.depth))
-    ids, eos = enc.tokenize(names)
-    longest = [names[int(eos.argmax())]]
     enc.train(backward)
-    rows = {}
-    for mode in ('full', 'cut'):
-        enc.mode = mode
 
-        def run(label_set):
-            if backward:
-                enc.zero_grad(set_to_none=True)
-                enc(label_set).sum().backward()
-            else:
-                with torch.no_grad():
-                    enc._codebook = None
-                    enc(label_set)
+    def run(label_set):
+        if backward:
+            enc.zero_grad(set_to_none=True)
+            enc(label_set).sum().backward()
+        else:
+            with torch.no_grad():
+                enc._codebook = None
+                enc(label_set)
+    rows = {}
+    for mode in TEXT_MODES:
+        enc.mode = mode
         seconds = timed(lambda: run(names), args.repeats)
-        flops = count_flops(lambda: run(longest)) * len(names)
-        length = enc.context_length if mode == 'full' else int(eos.max()) + 1
-        rows[mode] = dict(seconds=seconds, tokens=length * len(names), flops=flops,
+        flops = text_flops(enc, names, run)
+        rows[mode] = dict(seconds=seconds, tokens=text_tokens(enc, names, mode), flops=flops,
                           util=flops / seconds / rate)
     return rows
 
@@ -165,8 +194,16 @@ class _Fixed(torch.nn.Module):
         return self.codebook
 
 
+def peak_rss_mib(fn):
+    """Run ``fn``; the process's peak resident memory during it (MiB)."""
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')  # reset the peak (VmHWM) to the current RSS
+    fn()
+    return vm_kib('VmHWM') / 1024
+
+
 def bench_step(args, rate):
-    """A VTD-CLIP training step and its parts, each forward + backward."""
+    """A VTD-CLIP training step and its parts, each forward + backward, per text variant."""
     from mmaction.registry import MODELS
     from mmaction.structures import ActionDataSample
     from mmaction.utils import register_all_modules
@@ -183,6 +220,7 @@ def bench_step(args, rate):
                                                             n_ctx=args.n_ctx, depth=args.depth)))))
     model.train()
     backbone, head = model.backbone, model.cls_head
+    text_encoder = head.text_encoder
     frames = args.step_batch * args.step_frames
     x = frames_of(backbone, frames)
     samples = [ActionDataSample().set_gt_label(torch.tensor([i % len(names)]))
@@ -193,15 +231,10 @@ def bench_step(args, rate):
         model.zero_grad(set_to_none=True)
         model(inputs, samples, mode='loss')['loss_cls'].backward()
 
-    def vision():
+    def text(label_set=names):
         model.zero_grad(set_to_none=True)
-        backbone(x).sum().backward()
+        text_encoder(label_set).sum().backward()
 
-    def text():
-        model.zero_grad(set_to_none=True)
-        head.text_encoder(names).sum().backward()
-
-    text_encoder = head.text_encoder
     feats = torch.randn(frames, backbone.embed_dim, requires_grad=True)
     codebook = torch.randn(len(names), backbone.embed_dim, requires_grad=True)
 
@@ -209,21 +242,26 @@ def bench_step(args, rate):
         model.zero_grad(set_to_none=True)
         head.loss(feats, samples, num_segs=args.step_frames)['loss_cls'].backward()
 
-    rows = dict(step=timed(step, args.repeats), vision=timed(vision, args.repeats),
-                text=timed(text, args.repeats))
+    shared = dict(vision=dict(seconds=timed(vision_step(backbone, x), args.repeats),
+                              flops=count_flops(vision_step(backbone, frames_of(backbone, 1)))
+                              * frames))
     head.text_encoder = _Fixed(codebook)
     try:
-        rows['head'] = timed(head_only, max(args.repeats, 5))
-        head_flops = count_flops(head_only)
+        shared['head'] = dict(seconds=timed(head_only, max(args.repeats, 5)),
+                              flops=count_flops(head_only))
     finally:
         head.text_encoder = text_encoder
-    longest = [names[int(text_encoder.tokenize(names)[1].argmax())]]
-    flops = dict(vision=count_flops(vision_step(backbone, frames_of(backbone, 1))) * frames,
-                 text=count_flops(lambda: text_encoder(longest).sum().backward()) * len(names),
-                 head=head_flops)
-    flops['step'] = flops['vision'] + flops['text'] + flops['head']
-    return {k: dict(seconds=v, flops=flops[k], util=flops[k] / v / rate)
-            for k, v in rows.items()}
+    rows = {}
+    for mode in TEXT_MODES:
+        text_encoder.mode = mode
+        t = dict(seconds=timed(text, args.repeats), flops=text_flops(text_encoder, names, text))
+        total = dict(seconds=timed(step, args.repeats), peak_mib=peak_rss_mib(step),
+                     flops=shared['vision']['flops'] + t['flops'] + shared['head']['flops'])
+        rows[mode] = dict(step=total, text=t, **shared)
+    for parts in rows.values():
+        for r in parts.values():
+            r['util'] = r['flops'] / r['seconds'] / rate
+    return rows
 
 
 def vm_kib(field):
@@ -276,6 +314,9 @@ def main(argv=None):
         print(f"\nvision tower fwd+bwd, {args.frames} frames: {v['seconds']:.2f} s, "
               f"{v['frames_per_s']:.2f} frames/s, {v['flops'] / 1e9:.0f} GFLOP, "
               f"{v['flops'] / v['seconds'] / 1e9:.1f} GFLOP/s = {100 * v['util']:.0f}% of matmul")
+        print(f"  open_clip's blocks on the same {v['tokens']} tokens: "
+              f"{v['open_clip_seconds']:.2f} s (vtd_mm / open_clip = "
+              f"{v['seconds'] / v['open_clip_seconds']:.2f})")
 
     if 'text' not in args.skip:
         print(f'\ncodebook of {args.num_classes} class names ({args.labels}):')
@@ -300,16 +341,23 @@ def main(argv=None):
         print(f'  with_cp uses {ratio:.1f}x less step memory')
 
     if 'step' not in args.skip:
-        r = bench_step(args, rate)
-        total = r['step']['seconds']
+        rows = bench_step(args, rate)
         print(f'\nVTD-CLIP training step: {args.step_batch} clips x {args.step_frames} frames, '
-              f'{args.num_classes} class names, text sequence cut (fwd+bwd)')
-        print(f"{'part':<22}{'seconds':>10}{'share':>8}{'GFLOP':>9}{'util':>7}")
-        for part in ('step', 'vision', 'text', 'head'):
-            label = 'whole step' if part == 'step' else (
-                'head + fusion' if part == 'head' else f'{part} tower')
-            print(f"{label:<22}{r[part]['seconds']:>10.3f}{100 * r[part]['seconds'] / total:>7.1f}%"
-                  f"{r[part]['flops'] / 1e9:>9.1f}{100 * r[part]['util']:>6.0f}%")
+              f'{args.num_classes} class names, forward + backward, per text variant')
+        print(f"{'text variant':<15}{'part':<15}{'seconds':>9}{'share':>8}{'GFLOP':>8}"
+              f"{'util':>6}{'peak RSS':>11}")
+        for mode, parts in rows.items():
+            total = parts['step']['seconds']
+            for part in ('step', 'vision', 'text', 'head'):
+                r = parts[part]
+                label = dict(step='whole step', head='head + fusion').get(part, f'{part} tower')
+                peak = f"{r['peak_mib']:>8.0f} MiB" if 'peak_mib' in r else ''
+                print(f"{mode if part == 'step' else '':<15}{label:<15}{r['seconds']:>9.3f}"
+                      f"{100 * r['seconds'] / total:>7.1f}%{r['flops'] / 1e9:>8.1f}"
+                      f"{100 * r['util']:>5.0f}%{peak}")
+        full = rows['full']['step']['seconds']
+        print('whole step vs. full sequence: ' + ', '.join(
+            f"{m} {full / r['step']['seconds']:.2f}x" for m, r in rows.items()))
 
 
 if __name__ == '__main__':
