@@ -136,12 +136,9 @@ class CLIPTextEncoder(BaseModule):
                            device=self.text.token_embedding.weight.device)
         return self.text.token_embedding(ids)
 
-    def tokenize(self, names: Sequence[str]) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Prompt token ids ``[K, context_length]`` and EOS positions ``[K]``.
-
-        The context slots hold placeholder ids. EOS positions are taken here,
-        before any cut (EOS has the largest id, so it is the argmax).
-        """
+    def _prompts(self, names: Sequence[str]):
+        """Token ids ``[K, context_length]``, EOS positions ``[K]`` and the
+        shared-prefix layout of the prompts of ``names`` (cached)."""
         key = (tuple(names), self.n_ctx, self.template)
         if key not in self._tokens:
             tok, n = self.tokenizer, self.n_ctx
@@ -160,12 +157,19 @@ class CLIPTextEncoder(BaseModule):
                 self._tokens.clear()
             eos = ids.argmax(dim=-1)
             self._tokens[key] = (ids, eos, pack_prompts(ids, eos, 1 + n))
-        return self._tokens[key][:2]
+        return self._tokens[key]
+
+    def tokenize(self, names: Sequence[str]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Prompt token ids ``[K, context_length]`` and EOS positions ``[K]``.
+
+        The context slots hold placeholder ids. EOS positions are taken here,
+        before any cut (EOS has the largest id, so it is the argmax).
+        """
+        return self._prompts(names)[:2]
 
     def packed(self, names: Sequence[str]) -> PackedPrompts:
         """The shared-prefix layout of the prompts of ``names``."""
-        self.tokenize(names)
-        return self._tokens[(tuple(names), self.n_ctx, self.template)][2]
+        return self._prompts(names)[2]
 
     def _project(self, x: torch.Tensor) -> torch.Tensor:
         proj = self.text.text_projection
@@ -250,8 +254,8 @@ class CLIPTextEncoder(BaseModule):
         key = None if self.training else self._cache_key(names)
         if key is not None and self._codebook is not None and self._codebook[0] == key:
             return self._codebook[1]
-        ids, eos = self.tokenize(names)
-        codebook = self._encode(ids, eos, prompted=True, packed=self.packed(names))
+        ids, eos, packed = self._prompts(names)
+        codebook = self._encode(ids, eos, prompted=True, packed=packed)
         if key is not None and not codebook.requires_grad:
             self._codebook = (key, codebook)
         return codebook
