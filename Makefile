@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.vtd_mm-installed
 PYTEST_ARGS ?=
 
-.PHONY: install test bench clean-venv
+.PHONY: install test bench demo clean-venv
 
 $(STAMP): requirements.txt setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: install
 
 bench: install
 	$(PY) tools/analysis/benchmark_clip.py --arch ViT-B-16 --num-classes 400
+
+demo: install
+	$(PY) tools/demo/run_demo.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -14,7 +14,8 @@ setup(
     long_description=open(os.path.join(here, 'README.md')).read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['vtd_mm', 'vtd_mm.*']),
-    package_data={'vtd_mm': ['datasets/labels/*.csv', 'datasets/labels/*.txt']},
+    package_data={'vtd_mm': ['datasets/labels/*.csv', 'datasets/labels/*.txt',
+                            'demo/weights/*.pt']},
     python_requires='>=3.9',
     install_requires=[
         'torch>=2.1', 'torchvision', 'mmengine>=0.10', 'mmcv-lite>=2.0,<2.2',

@@ -108,7 +108,8 @@ def clean_frame(rng: np.random.Generator, size: int = 32):
 def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     kind = rng.integers(3)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
-    a, b = rng.uniform(40, 120, 3), rng.uniform(40, 120, 3)
+    a = rng.uniform(30, 90, 3)
+    b = np.clip(a + rng.uniform(-25, 25, 3), 0, 255)  # low-contrast texture
     if kind == 0:  # stripes at a random angle
         theta = rng.uniform(0, math.pi)
         period = rng.uniform(4, 10)
@@ -132,8 +133,9 @@ def video_frames(name: str, rng: np.random.Generator, num_frames: int = 16, size
     """
     colour, shape = name.split(' ')[:2]
     bg = _background(rng, size)
-    r = rng.uniform(0.22, 0.34) * size / 2 * 2
-    r = min(r, size * 0.3)
+    # the object keeps the scale of the pretraining frames; the shift is in the
+    # background, light, distractors, noise and blur
+    r = rng.uniform(0.9, 1.1) * SIZES[rng.choice(list(SIZES))] * size / 2
     if direction is None:
         x0, y0 = rng.uniform(0.3, 0.7, 2) * size
         vx, vy = rng.uniform(-0.8, 0.8, 2)
@@ -157,8 +159,8 @@ def video_frames(name: str, rng: np.random.Generator, num_frames: int = 16, size
             cx, cy = np.clip(cx, r * 0.5, size - r * 0.5), np.clip(cy, r * 0.5, size - r * 0.5)
         draw_shape(img, shape, COLOURS[colour], cx, cy, r, angle + spin * t)
         light = light0 + (light1 - light0) * t / max(num_frames - 1, 1)
-        img = img * light * tint + rng.normal(0, 10, img.shape)
-        if rng.random() < 0.3:
+        img = img * light * tint + rng.normal(0, 7, img.shape)
+        if rng.random() < 0.15:
             img = cv2.GaussianBlur(img, (3, 3), 0)
         frames.append(np.clip(img, 0, 255).astype(np.uint8))
     return frames

@@ -1,0 +1,82 @@
+# VTD-CLIP in the embedded demo world, base-to-novel: trained on the 16 base
+# colour-shape classes, evaluated on base and on the 8 novel (unseen) pairs.
+# The tiny CLIP ships with vtd_mm (pretrained by tools/demo/pretrain_tiny_clip.py).
+# Data: `python tools/demo/run_demo.py` generates it, or set VTD_DEMO_DATA.
+_base_ = ['../_base_/default_runtime.py']
+
+data_root = '{{$VTD_DEMO_DATA:data/demo_world}}'
+clip_arch = dict(
+    embed_dim=64,
+    vision_cfg=dict(image_size=32, patch_size=8, width=96, layers=3, head_width=32),
+    text_cfg=dict(context_length=16, vocab_size=49408, width=64, heads=2, layers=3))
+clip_weights = 'vtd_mm/demo/weights/tiny_clip_world.pt'
+num_frames = 8
+train_set, test_set = 'base', 'base'
+
+model = dict(
+    type='Recognizer2D',
+    backbone=dict(type='CLIPVisionBackbone', arch=clip_arch, pretrained=clip_weights,
+                  n_ctx=4, depth=3),
+    cls_head=dict(
+        type='VTDHead', num_classes=16, in_channels=64, num_frames=num_frames,
+        class_names=f'{data_root}/classes_{train_set}.txt',
+        text_encoder=dict(type='CLIPTextEncoder', arch=clip_arch, pretrained=clip_weights,
+                          template='a {}.',
+                          prompt_learner=dict(type='TextPromptLearner', n_ctx=4, depth=3,
+                                              ctx_init='a photo of a')),
+        fusion=dict(type='ConfidenceAwareFusion', num_heads=4, attn_drop=0.1),
+        temperature=0.01),
+    data_preprocessor=dict(type='ActionDataPreprocessor', mean=[122.771, 116.746, 104.094],
+                           std=[68.501, 66.632, 70.323], format_shape='NCHW'))
+
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='UniformSample', clip_len=num_frames),
+    dict(type='DecordDecode'),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='FormatShape', input_format='NCHW'),
+    dict(type='PackActionInputs')
+]
+test_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='UniformSample', clip_len=num_frames, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='FormatShape', input_format='NCHW'),
+    dict(type='PackActionInputs')
+]
+train_dataloader = dict(
+    batch_size=16, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type='VideoDataset', ann_file=f'{data_root}/train_{train_set}.txt',
+                 data_prefix=dict(video=f'{data_root}/videos'), pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='VideoDataset', ann_file=f'{data_root}/val_{train_set}.txt',
+                 data_prefix=dict(video=f'{data_root}/videos'), pipeline=test_pipeline,
+                 test_mode=True))
+test_dataloader = dict(
+    batch_size=16, num_workers=2, persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='VideoDataset', ann_file=f'{data_root}/test_{test_set}.txt',
+                 data_prefix=dict(video=f'{data_root}/videos'), pipeline=test_pipeline,
+                 test_mode=True))
+val_evaluator = dict(type='AccMetric', metric_list=('top_k_accuracy', 'mean_class_accuracy'),
+                     metric_options=dict(top_k_accuracy=dict(topk=(1, ))))
+test_evaluator = val_evaluator
+
+max_epochs = 8
+optim_wrapper = dict(optimizer=dict(type='AdamW', lr=4e-3, betas=(0.9, 0.98), weight_decay=1e-3))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - 1, eta_min_ratio=0.05, by_epoch=True,
+         begin=1, end=max_epochs, convert_to_iter_based=True),
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
+                 val_interval=max_epochs)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(logger=dict(interval=5),
+                     checkpoint=dict(interval=max_epochs, save_best=None, max_keep_ckpts=1))
+randomness = dict(seed=0)

@@ -1,0 +1,91 @@
+"""The embedded demo world: determinism, the shipped tiny CLIP, a short demo run."""
+import filecmp
+import os
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from vtd_mm.demo import TINY_CLIP_ARCH, WEIGHTS
+from vtd_mm.demo.dataset import generate_world
+from vtd_mm.demo.tiny_clip import (pretrain, save_openai_layout, weights_digest,
+                                   zero_shot_accuracy)
+from vtd_mm.demo.world import base_novel_split, class_names, insert_irrelevant, video_frames
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'tools', 'demo'))
+import run_demo  # noqa: E402
+
+
+def test_world_classes_and_split():
+    base, novel = base_novel_split()
+    assert len(class_names()) == 24 and len(base) == 16 and len(novel) == 8
+    words = lambda names, i: {n.split()[i] for n in names}  # noqa: E731
+    # novel classes are unseen combinations of words all seen in base classes
+    assert words(novel, 0) <= words(base, 0) and words(novel, 1) <= words(base, 1)
+    assert not set(base) & set(novel)
+
+
+def test_world_is_deterministic(tmp_path):
+    small = dict(train=1, val=1, test=1)
+    a = generate_world(str(tmp_path / 'a'), seed=3, per_class=small)
+    b = generate_world(str(tmp_path / 'b'), seed=3, per_class=small)
+    c = generate_world(str(tmp_path / 'c'), seed=4, per_class=small)
+    assert a == b and a['lists']['test_novel'] == 8
+    names = ['train_base.txt', 'test_novel_irrelevant.txt', 'classes_novel.txt', 'train_order.txt']
+    for name in names:
+        assert filecmp.cmp(tmp_path / 'a' / name, tmp_path / 'b' / name, shallow=False)
+    video = 'videos/test/red_circle_0_irrelevant.mp4'
+    assert filecmp.cmp(tmp_path / 'a' / video, tmp_path / 'b' / video, shallow=False)
+    assert not filecmp.cmp(tmp_path / 'a' / video, tmp_path / 'c' / video, shallow=False)
+    rng = np.random.default_rng(0)
+    clip = video_frames('red circle', rng)
+    mixed = insert_irrelevant(clip, 0.375, rng)
+    assert sum(not np.array_equal(x, y) for x, y in zip(clip, mixed)) == 6
+
+
+def test_pretraining_is_reproducible_and_loads_like_clip(tmp_path):
+    import open_clip
+    from vtd_mm.models import CLIPTextEncoder, CLIPVisionBackbone
+    paths = []
+    for run in range(2):
+        model, tokenizer = pretrain(seed=5, steps=3, batch_size=16, log=lambda *_: None)
+        paths.append(tmp_path / f'run{run}.pt')
+        save_openai_layout(model, str(paths[-1]))
+    assert weights_digest(str(paths[0])) == weights_digest(str(paths[1]))
+    # the file goes through the real loaders (fp16 OpenAI layout -> QuickGELU)
+    backbone = CLIPVisionBackbone(arch=TINY_CLIP_ARCH, pretrained=str(paths[0]))
+    text = CLIPTextEncoder(arch=TINY_CLIP_ARCH, pretrained=str(paths[0]), template='a {}.')
+    ref = open_clip.CLIP(**{k: v for k, v in TINY_CLIP_ARCH.items() if k != 'quick_gelu'},
+                         quick_gelu=True).eval()
+    ref.load_state_dict({k: v.float() for k, v in torch.load(paths[0]).items()})
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(backbone(x), ref.encode_image(x), atol=1e-5, rtol=0)
+        torch.testing.assert_close(text(['red circle']), ref.encode_text(tokenizer(['a red circle.'])),
+                                   atol=1e-5, rtol=0)
+
+
+def test_shipped_weights():
+    import open_clip
+    assert os.path.getsize(WEIGHTS) <= 12 * 2 ** 20
+    model = open_clip.CLIP(**{k: v for k, v in TINY_CLIP_ARCH.items() if k != 'quick_gelu'},
+                           quick_gelu=True).eval()
+    model.load_state_dict({k: v.float() for k, v in torch.load(WEIGHTS).items()})
+    tokenizer = open_clip.tokenizer.SimpleTokenizer(context_length=16)
+    assert zero_shot_accuracy(model, tokenizer, count=300) > 0.8  # clean frames, 24 classes
+
+
+def test_short_demo_end_to_end(tmp_path):
+    results = run_demo.main([
+        '--data', str(tmp_path / 'world'), '--work-dir', str(tmp_path / 'work'),
+        '--videos-per-class', '6', '2', '4', '--seeds', '0', '--epochs', '4',
+        '--variants', 'frozen zero-shot (uniform average)', 'VTD-CLIP', '--no-full', '--no-order'])
+    vtd = results[('b2n', 'VTD-CLIP', 'clean')][0]
+    frozen = results[('b2n', 'frozen zero-shot (uniform average)', 'clean')][0]
+    assert vtd[0] > 1 / 16 + 0.1, vtd  # base accuracy well above chance
+    assert vtd[0] > frozen[0], (vtd, frozen)  # and above the frozen zero-shot model
+    assert os.path.exists(tmp_path / 'work' / 'demo_results.md')
+    for name in ('frames_clean.png', 'frames_irrelevant.png'):
+        assert os.path.getsize(tmp_path / 'work' / name) > 1000

@@ -1,0 +1,44 @@
+"""Pretrain the demo's tiny CLIP on clean frames of the synthetic world.
+
+    python tools/demo/pretrain_tiny_clip.py [--seed 0] [--steps 1000] [--out FILE]
+
+Writes the weights in OpenAI's file layout (plain state dict, fp16), which the
+CLIP towers load like real CLIP weights. The same seed, step count and thread
+count give the same weights (the printed digest covers the tensors; the file
+bytes also hold a random id that torch.save writes).
+"""
+import argparse
+import os.path as osp
+import sys
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+import torch  # noqa: E402
+
+from vtd_mm.demo.tiny_clip import (WEIGHTS, pretrain, save_openai_layout,  # noqa: E402
+                                   weights_digest, zero_shot_accuracy)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--steps', type=int, default=1000)
+    p.add_argument('--batch-size', type=int, default=128)
+    p.add_argument('--threads', type=int, default=2, help='torch threads (part of the recipe)')
+    p.add_argument('--out', default=WEIGHTS)
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    start = time.time()
+    model, tokenizer = pretrain(args.seed, args.steps, args.batch_size)
+    print(f'trained {args.steps} steps in {time.time() - start:.0f} s; zero-shot accuracy on '
+          f'clean frames (24 classes): {100 * zero_shot_accuracy(model, tokenizer):.1f}%')
+    save_openai_layout(model, args.out)
+    digest = weights_digest(args.out)
+    print(f'wrote {args.out} ({osp.getsize(args.out) / 2**20:.1f} MiB), '
+          f'weights sha256 {digest}')
+    return digest
+
+
+if __name__ == '__main__':
+    main()

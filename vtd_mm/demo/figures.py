@@ -1,0 +1,53 @@
+"""Pictures of what VTD-CLIP reads in a video: each frame's token and weight."""
+import os.path as osp
+from typing import List
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+
+def predict_video(model, dataset, index):
+    """(frames [T, H, W, 3] uint8, prediction sample) of one test video."""
+    data = dataset[index]
+    with torch.no_grad():
+        pred = model.test_step(dict(inputs=[data['inputs']], data_samples=[data['data_samples']]))[0]
+    frames = data['inputs'].permute(0, 2, 3, 1).numpy()  # uint8 RGB, before normalisation
+    return frames, pred
+
+
+def draw(frames, pred, names, title, path):
+    tokens, weights = pred.frame_token_names[0], pred.frame_weights[0].tolist()
+    fig, axes = plt.subplots(1, len(frames), figsize=(1.6 * len(frames), 2.3))
+    for ax, frame, token, weight in zip(axes, frames, tokens, weights):
+        ax.imshow(frame, interpolation='nearest')
+        ax.set_title(f'{token}\nw={weight:.2f}', fontsize=7)
+        ax.axis('off')
+    truth = names[int(pred.gt_label)]
+    guess = names[int(pred.pred_label)]
+    fig.suptitle(f'{title}: true "{truth}", predicted "{guess}", video token '
+                 f'"{pred.video_token_names[0]}"', fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def save_token_figures(cfg, checkpoint, data_root, work_dir, index=0) -> List[str]:
+    """PNGs of one clean base test video and its copy with irrelevant frames."""
+    from mmaction.registry import DATASETS, MODELS
+    from mmengine.runner import load_checkpoint
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, checkpoint, map_location='cpu')
+    model.eval()
+    names = model.cls_head.class_names
+    paths = []
+    for suffix, title in (('', 'clean video'), ('_irrelevant', 'with irrelevant frames')):
+        dataset = DATASETS.build(dict(cfg.test_dataloader.dataset,
+                                      ann_file=osp.join(data_root, f'test_base{suffix}.txt')))
+        frames, pred = predict_video(model, dataset, index)
+        paths.append(draw(frames, pred, names, title,
+                          osp.join(work_dir, f'frames{suffix or "_clean"}.png')))
+    return paths

@@ -1,0 +1,62 @@
+"""Training and evaluation runs of the demo through MMAction2's Runner."""
+import copy
+import os
+import os.path as osp
+from typing import Dict, Optional
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from ..datasets import load_class_names
+
+# name: (prompts, confidence weights, discrete token + fusion)
+VARIANTS = {
+    'frozen zero-shot (uniform average)': (False, False, False),
+    'prompt tuning, uniform average': (True, False, False),
+    'VTD-CLIP': (True, True, True),
+    'VTD-CLIP w/o confidence weights': (True, False, True),
+    'VTD-CLIP w/o discrete token': (True, True, False),
+}
+
+
+def variant_config(cfg: Config, variant: str) -> Config:
+    """The demo config with one of :data:`VARIANTS`."""
+    prompts, confidence, token = VARIANTS[variant]
+    cfg = copy.deepcopy(cfg)
+    head = cfg.model.cls_head
+    if not prompts:
+        cfg.model.backbone.n_ctx = 0
+        head.text_encoder.prompt_learner = None
+    head.confidence = confidence
+    if not token:
+        head.fusion = None
+    return cfg
+
+
+def with_label_set(cfg: Config, data_root: str, class_set: str, test_list: str) -> Config:
+    """Test on ``test_list`` with the label set ``class_set`` (codebook rebuilt)."""
+    cfg = copy.deepcopy(cfg)
+    names = osp.join(data_root, f'classes_{class_set}.txt')
+    cfg.model.cls_head.class_names = names
+    cfg.model.cls_head.num_classes = len(load_class_names(names))
+    cfg.test_dataloader.dataset.ann_file = osp.join(data_root, f'{test_list}.txt')
+    return cfg
+
+
+def train(cfg: Config, work_dir: str, seed: int) -> str:
+    """Train; returns the final checkpoint."""
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir = work_dir
+    cfg.randomness = dict(seed=seed)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return osp.join(work_dir, f'epoch_{runner.max_epochs}.pth')
+
+
+def evaluate(cfg: Config, work_dir: str, checkpoint: Optional[str]) -> Dict[str, float]:
+    """Test metrics of ``checkpoint`` (None: the model as built, e.g. frozen CLIP)."""
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir = work_dir
+    cfg.load_from = checkpoint
+    os.makedirs(work_dir, exist_ok=True)
+    return Runner.from_cfg(cfg).test()
