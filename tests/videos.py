@@ -1,21 +1,12 @@
 """Generated mp4 videos for tests: one coloured, moving square per class."""
 import os
 
-import cv2
 import numpy as np
 
-COLOURS = {'red': (0, 0, 230), 'green': (0, 200, 0), 'blue': (230, 0, 0),
-           'yellow': (0, 220, 220), 'white': (240, 240, 240)}
+from vtd_mm.demo.dataset import write_mp4
 
-
-def write_video(path, frames, fps=8):
-    h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps, (w, h))
-    if not writer.isOpened():
-        raise RuntimeError(f'cannot write {path}')
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
+COLOURS = {'red': (230, 0, 0), 'green': (0, 200, 0), 'blue': (0, 0, 230),  # RGB
+           'yellow': (220, 220, 0), 'white': (240, 240, 240)}
 
 
 def square_video(colour, seed, num_frames=12, size=(48, 64)):
@@ -42,9 +33,9 @@ def make_dataset(root, classes=('red', 'green', 'blue'), per_class=4, num_frames
         for label, colour in enumerate(classes):
             for i in range(per_class):
                 name = f'{split}_{colour}_{i}.mp4'
-                write_video(os.path.join(root, 'videos', name),
-                            square_video(colour, seed=1000 * s + 10 * label + i,
-                                         num_frames=num_frames, size=size))
+                write_mp4(os.path.join(root, 'videos', name),
+                          square_video(colour, seed=1000 * s + 10 * label + i,
+                                       num_frames=num_frames, size=size))
                 lines.append(f'{name} {label}')
         lists[split] = os.path.join(root, f'{split}_list.txt')
         with open(lists[split], 'w') as f:
