@@ -1,8 +1,10 @@
 from .clip import *  # noqa: F401,F403
 from .heads import VTDHead
+from .losses import CKDLoss, DISTLoss, KDLoss
 from .necks import ConfidenceAwareFusion
 
 __all__ = [
-    'CLIPTextEncoder', 'CLIPVisionBackbone', 'ConfidenceAwareFusion',
+    'CKDLoss', 'CLIPTextEncoder', 'CLIPVisionBackbone', 'ConfidenceAwareFusion', 'DISTLoss',
+    'KDLoss',
     'TextPromptLearner', 'VTDHead'
 ]
