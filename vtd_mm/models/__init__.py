@@ -1,10 +1,11 @@
 from .clip import *  # noqa: F401,F403
+from .distill import RecognizerDistiller
 from .heads import VTDHead
 from .losses import CKDLoss, DISTLoss, KDLoss
 from .necks import ConfidenceAwareFusion
 
 __all__ = [
     'CKDLoss', 'CLIPTextEncoder', 'CLIPVisionBackbone', 'ConfidenceAwareFusion', 'DISTLoss',
-    'KDLoss',
+    'KDLoss', 'RecognizerDistiller',
     'TextPromptLearner', 'VTDHead'
 ]

@@ -1,0 +1,178 @@
+"""RecognizerDistiller: a frozen, hidden, eval-mode teacher; the student's modes; export."""
+import os
+import sys
+
+import pytest
+import torch
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+
+from .conftest import TINY_ARCH
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools'))
+import export_student  # noqa: E402
+
+CLIP_NORM = dict(type='ActionDataPreprocessor', mean=[122.771, 116.746, 104.094],
+                 std=[68.501, 66.632, 70.323], format_shape='NCHW')
+IMAGENET_NORM = dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                     std=[58.395, 57.12, 57.375], format_shape='NCHW')
+TEACHER = dict(type='Recognizer2D',
+               backbone=dict(type='CLIPVisionBackbone', arch=TINY_ARCH, n_ctx=2, depth=2),
+               cls_head=dict(type='TSNHead', num_classes=3, in_channels=32, spatial_type=None,
+                             dropout_ratio=0.5),
+               data_preprocessor=CLIP_NORM)
+STUDENT = dict(type='Recognizer2D', backbone=dict(type='ResNet', depth=18, pretrained=None),
+               cls_head=dict(type='TSNHead', num_classes=3, in_channels=512, average_clips='prob'),
+               data_preprocessor=IMAGENET_NORM)
+
+
+@pytest.fixture
+def distiller(tmp_path):
+    torch.manual_seed(0)
+    teacher = MODELS.build(TEACHER)
+    path = tmp_path / 'teacher.pth'
+    torch.save({'state_dict': teacher.state_dict(), 'meta': {}}, path)
+    model = MODELS.build(dict(type='RecognizerDistiller', student=STUDENT, teacher=TEACHER,
+                              teacher_checkpoint=str(path),
+                              distill_losses=dict(ckd=dict(type='CKDLoss'),
+                                                  kd=dict(type='KDLoss', loss_weight=0.5))))
+    return model, teacher
+
+
+def batch(n=2, frames=4):
+    g = torch.Generator().manual_seed(1)
+    inputs = [torch.randint(0, 256, (frames, 3, 32, 32), generator=g, dtype=torch.uint8)
+              for _ in range(n)]
+    samples = [ActionDataSample().set_gt_label(torch.tensor([i % 3])) for i in range(n)]
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def test_teacher_is_loaded_frozen_hidden_and_in_eval(distiller):
+    model, teacher = distiller
+    for key, value in teacher.state_dict().items():
+        assert torch.equal(model.teacher.state_dict()[key], value), key  # loaded once
+    params = {id(p) for p in model.parameters()}
+    assert not any(id(p) in params for p in model.teacher.parameters())
+    assert not any(k.startswith('teacher.') for k in model.state_dict())
+    assert all(m is not model.teacher for m in model.modules())
+    model.train()
+    assert not model.teacher.training and not model.teacher.cls_head.dropout.training
+    model.to(torch.float64)
+    assert next(model.teacher.parameters()).dtype == torch.float64
+    model.to(torch.float32)
+
+
+def test_loss_mode(distiller, monkeypatch):
+    from vtd_mm.models import CKDLoss
+    from vtd_mm.models.distill import video_logits
+    model, _ = distiller
+    model.train()
+
+    def no_teacher_loss(*args, **kwargs):
+        raise AssertionError('the teacher computed its own loss')
+    monkeypatch.setattr(model.teacher.cls_head, 'loss_by_feat', no_teacher_loss)
+    seen = []
+    ckd = model.distill_losses['ckd']
+    monkeypatch.setattr(ckd, 'forward', lambda s, t: seen.append((s, t)) or CKDLoss.forward(ckd, s, t))
+    data = batch()
+    losses = model(**model.data_preprocessor(data, True), mode='loss')
+    assert {'loss_cls', 'loss_ckd', 'loss_kd', 'top1_acc'} <= set(losses)
+    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+    assert model.student.backbone.conv1.conv.weight.grad is not None
+    assert all(p.grad is None for p in model.teacher.parameters())
+    # the teacher saw its own preprocessing (CLIP normalisation), in eval mode, twice alike
+    with torch.no_grad():
+        t_in = model.teacher.data_preprocessor(dict(batch()), False)['inputs']
+        t1, _ = video_logits(model.teacher, t_in)
+        t2, _ = video_logits(model.teacher, t_in)
+    torch.testing.assert_close(t1, t2, atol=0, rtol=0)
+    student_logits, teacher_logits = seen[0]
+    assert student_logits.shape == teacher_logits.shape == (2, 3)  # video level
+    torch.testing.assert_close(teacher_logits, t1, atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(losses['loss_ckd'], CKDLoss()(student_logits, t1))
+
+
+def test_predict_and_tensor_are_the_students(distiller):
+    model, _ = distiller
+    model.eval()
+    data = batch()
+    with torch.no_grad():
+        ours = model(**model.data_preprocessor(data, False), mode='predict')
+        student = model.student(**model.student.data_preprocessor(batch(), False), mode='predict')
+        tensor = model(**model.data_preprocessor(batch(), False), mode='tensor')
+        student_tensor = model.student(**model.student.data_preprocessor(batch(), False),
+                                       mode='tensor')
+    for a, b in zip(ours, student):
+        torch.testing.assert_close(a.pred_score, b.pred_score)
+    torch.testing.assert_close(tensor, student_tensor)
+
+
+def test_tsm_optimizer_sees_only_the_student():
+    from mmengine.optim import build_optim_wrapper
+    tsm = lambda depth: dict(  # noqa: E731
+        type='Recognizer2D',
+        backbone=dict(type='ResNetTSM', depth=depth, pretrained=None, num_segments=4),
+        cls_head=dict(type='TSMHead', num_classes=3, in_channels=512, num_segments=4),
+        data_preprocessor=IMAGENET_NORM)
+    model = MODELS.build(dict(type='RecognizerDistiller', student=tsm(18), teacher=tsm(18)))
+    wrapper = build_optim_wrapper(model, dict(
+        type='OptimWrapper', constructor='TSMOptimWrapperConstructor',
+        paramwise_cfg=dict(fc_lr5=True), optimizer=dict(type='SGD', lr=0.01, momentum=0.9)))
+    in_optimizer = {id(p) for g in wrapper.optimizer.param_groups for p in g['params']}
+    assert in_optimizer == {id(p) for p in model.student.parameters()}
+    fc = model.student.cls_head.fc_cls.weight
+    lr5 = [g for g in wrapper.optimizer.param_groups if any(p is fc for p in g['params'])]
+    assert lr5 and lr5[0]['lr'] == pytest.approx(0.05)  # the student's last Linear
+
+
+def test_export_student(distiller, tmp_path):
+    model, _ = distiller
+    ckpt = tmp_path / 'epoch_1.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {'epoch': 1}}, ckpt)
+    out = tmp_path / 'student.pth'
+    export_student.main([str(ckpt), str(out)])
+    from mmengine.runner import load_checkpoint
+    student = MODELS.build(STUDENT).eval()
+    load_checkpoint(student, str(out), strict=True)
+    model.eval()
+    with torch.no_grad():
+        a = model(**model.data_preprocessor(batch(), False), mode='tensor')
+        b = student(**student.data_preprocessor(batch(), False), mode='tensor')
+    torch.testing.assert_close(a, b, atol=0, rtol=0)
+
+
+def test_distillation_through_the_runner(tmp_path, distiller):
+    """Train a distiller through MMAction2's Runner on generated videos, export, reload."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    from .videos import make_dataset
+    make_dataset(str(tmp_path / 'data'))
+    cfg = Config.fromfile(os.path.join(os.path.dirname(__file__), 'configs', 'vtd_tiny.py'))
+    loader = cfg.train_dataloader
+    loader.num_workers = 0
+    loader.dataset.update(ann_file=str(tmp_path / 'data' / 'train_list.txt'),
+                          data_prefix=dict(video=str(tmp_path / 'data' / 'videos')))
+    teacher_ckpt = tmp_path / 'teacher.pth'
+    torch.save({'state_dict': distiller[1].state_dict()}, teacher_ckpt)
+    cfg.model = dict(type='RecognizerDistiller', student=STUDENT, teacher=TEACHER,
+                     teacher_checkpoint=str(teacher_ckpt),
+                     distill_losses=dict(ckd=dict(type='CKDLoss')))
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1)
+    cfg.param_scheduler = None
+    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    cfg.test_dataloader = cfg.test_cfg = cfg.test_evaluator = None
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = Runner.from_cfg(cfg)
+    teacher_before = {k: v.clone() for k, v in runner.model.teacher.state_dict().items()}
+    runner.train()
+    for key, value in runner.model.teacher.state_dict().items():
+        assert torch.equal(value, teacher_before[key]), key
+    scalars = runner.message_hub.log_scalars
+    assert 'train/loss_ckd' in scalars and 'train/loss_cls' in scalars
+    out = tmp_path / 'student.pth'
+    export_student.main([str(tmp_path / 'work' / 'epoch_1.pth'), str(out)])
+    from mmengine.runner import load_checkpoint
+    student = MODELS.build(STUDENT)
+    load_checkpoint(student, str(out), strict=True)
+    for key, value in runner.model.student.state_dict().items():
+        assert torch.equal(student.state_dict()[key], value), key

@@ -1,0 +1,3 @@
+from .distiller import RecognizerDistiller, video_logits
+
+__all__ = ['RecognizerDistiller', 'video_logits']
