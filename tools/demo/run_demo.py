@@ -53,19 +53,15 @@ def slug(text):
 def main(argv=None):
     args = parse_args(argv)
     os.chdir(ROOT)
-    os.environ['VTD_DEMO_DATA'] = args.data
     from mmengine.config import Config
-    from mmaction.utils import register_all_modules
 
-    import vtd_mm  # noqa: F401
-    from vtd_mm.demo.dataset import generate_world
-    from vtd_mm.demo.runs import VARIANTS, evaluate, train, variant_config, with_label_set
-    register_all_modules(init_default_scope=True)
+    from vtd_mm.demo.runs import (VARIANTS, evaluate, prepare_world, train, variant_config,
+                                  with_label_set)
     start = time.time()
     per_class = None
     if args.videos_per_class:
         per_class = dict(zip(('train', 'val', 'test'), args.videos_per_class))
-    manifest = generate_world(args.data, per_class=per_class)
+    manifest = prepare_world(args.data, per_class)
     print(f'world: {args.data} ({sum(manifest["lists"].values())} list entries)', flush=True)
 
     b2n = Config.fromfile('configs/demo/vtd_demo_b2n.py')

@@ -41,16 +41,11 @@ def main(argv=None):
     p.add_argument('--epochs', type=int, default=15, help='student epochs')
     args = p.parse_args(argv)
     os.chdir(ROOT)
-    os.environ['VTD_DEMO_DATA'] = args.data
     from mmengine.config import Config
-    from mmaction.utils import register_all_modules
 
-    import vtd_mm  # noqa: F401
-    from vtd_mm.demo.dataset import generate_world
-    from vtd_mm.demo.runs import evaluate, train
-    register_all_modules(init_default_scope=True)
+    from vtd_mm.demo.runs import evaluate, prepare_world, train
     start = time.time()
-    generate_world(args.data)
+    prepare_world(args.data)
     full = Config.fromfile('configs/demo/vtd_demo_full.py')
     teacher_ckpt = train(full, osp.join(args.work_dir, 'teacher'), seed=0)
     teacher_acc = evaluate(full, osp.join(args.work_dir, 'teacher'), teacher_ckpt)['acc/top1']

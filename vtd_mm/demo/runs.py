@@ -19,6 +19,17 @@ VARIANTS = {
 }
 
 
+def prepare_world(data_root: str, per_class: Optional[Dict[str, int]] = None) -> dict:
+    """Point the demo configs at ``data_root`` (``VTD_DEMO_DATA``), set the
+    MMAction2 default scope, and generate the world there if absent."""
+    from mmaction.utils import register_all_modules
+
+    from .dataset import generate_world
+    os.environ['VTD_DEMO_DATA'] = data_root
+    register_all_modules(init_default_scope=True)
+    return generate_world(data_root, per_class=per_class)
+
+
 def variant_config(cfg: Config, variant: str) -> Config:
     """The demo config with one of :data:`VARIANTS`."""
     prompts, confidence, token = VARIANTS[variant]
