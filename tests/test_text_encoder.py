@@ -184,19 +184,26 @@ def test_codebook_cache(tiny_arch, monkeypatch):
         other = enc(NAMES[:2])  # a new label set is encoded...
         assert other.shape[0] == 2 and len(calls) == 4
         torch.testing.assert_close(other, first[:2], atol=1e-5, rtol=0)
-        again = enc()  # ...and the default one rebuilt when it comes back
-        assert len(calls) == 5
+        again = enc()  # ...and the default one is still cached when it comes back
+        assert again is first and len(calls) == 4
+        for k in range(2, 2 + enc.CACHED_LABEL_SETS):  # until it is evicted
+            enc(NAMES[:k] + ['extra'])
+        assert len(calls) == 4 + enc.CACHED_LABEL_SETS
+        again = enc()
+        assert len(calls) == 5 + enc.CACHED_LABEL_SETS
+        torch.testing.assert_close(again, first, atol=0, rtol=0)
+        n = len(calls)
         enc.prompt_learner.ctx.add_(0.1)  # a parameter change invalidates it
         changed = enc()
-        assert len(calls) == 6 and not torch.allclose(changed, again)
+        assert len(calls) == n + 1 and not torch.allclose(changed, again)
         enc.load_state_dict({k: v.clone() for k, v in enc.state_dict().items()})
         enc()
-        assert len(calls) == 7  # loading weights invalidates it
+        assert len(calls) == n + 2  # loading weights invalidates it
     enc.train()
     enc.eval()
     with torch.no_grad():
         enc()
-    assert len(calls) == 8  # a train/eval switch drops the cache
+    assert len(calls) == n + 3  # a train/eval switch drops the cache
 
 
 def test_long_name_is_truncated_with_warning(tiny_arch):

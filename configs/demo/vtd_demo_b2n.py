@@ -48,19 +48,31 @@ train_dataloader = dict(
     batch_size=16, num_workers=2, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type='VideoDataset', ann_file=f'{data_root}/train_{train_set}.txt',
+                 metainfo=dict(classes=f'{data_root}/classes_{train_set}.txt'),
                  data_prefix=dict(video=f'{data_root}/videos'), pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=16, num_workers=2, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='VideoDataset', ann_file=f'{data_root}/val_{train_set}.txt',
+                 metainfo=dict(classes=f'{data_root}/classes_{train_set}.txt'),
                  data_prefix=dict(video=f'{data_root}/videos'), pipeline=test_pipeline,
                  test_mode=True))
 test_dataloader = dict(
     batch_size=16, num_workers=2, persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='VideoDataset', ann_file=f'{data_root}/test_{test_set}.txt',
+                 metainfo=dict(classes=f'{data_root}/classes_{test_set}.txt'),
                  data_prefix=dict(video=f'{data_root}/videos'), pipeline=test_pipeline,
                  test_mode=True))
+# Base-to-novel evaluation (tools/test_protocol.py): the label set of each test
+# set comes from its label file (LabelSetHook); the model part stays as trained.
+test_sets = [
+    dict(name=f'{subset}{suffix}', group=f'{subset}{suffix}',
+         dataset=dict(ann_file=f'{data_root}/test_{subset}{suffix}.txt',
+                      metainfo=dict(classes=f'{data_root}/classes_{subset}.txt')))
+    for suffix in ('', '_irrelevant') for subset in ('base', 'novel')
+]
+
 val_evaluator = dict(type='AccMetric', metric_list=('top_k_accuracy', 'mean_class_accuracy'),
                      metric_options=dict(top_k_accuracy=dict(topk=(1, ))))
 test_evaluator = val_evaluator

@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import os.path as osp
-import statistics
 import sys
 import time
 
@@ -36,14 +35,12 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def harmonic_mean(a, b):
-    return 2 * a * b / (a + b) if a + b else 0.0
-
-
 def fmt(values):
+    from vtd_mm.evaluation import mean_std
     if len(values) == 1:
         return f'{100 * values[0]:.1f}'
-    return f'{100 * statistics.mean(values):.1f} ± {100 * statistics.stdev(values):.1f}'
+    s = mean_std(values)
+    return f"{100 * s['mean']:.1f} ± {100 * s['std']:.1f}"
 
 
 def slug(text):
@@ -57,6 +54,7 @@ def main(argv=None):
 
     from vtd_mm.demo.runs import (VARIANTS, evaluate, prepare_world, train, variant_config,
                                   with_label_set)
+    from vtd_mm.evaluation import harmonic_mean
     start = time.time()
     per_class = None
     if args.videos_per_class:
@@ -112,7 +110,7 @@ def main(argv=None):
                 print(f'[{time.time() - start:5.0f} s] fully supervised {variant}, seed {seed}',
                       flush=True)
     if not args.no_order:
-        cfg = with_label_set(full, args.data, 'order', 'test_order')
+        cfg = with_label_set(full, args.data, 'order', 'test_order', ('train', 'val', 'test'))
         cfg.train_dataloader.dataset.ann_file = osp.join(args.data, 'train_order.txt')
         cfg.val_dataloader.dataset.ann_file = osp.join(args.data, 'test_order.txt')
         wd = osp.join(args.work_dir, 'vtd_clip_order_seed0')

@@ -1,4 +1,4 @@
-from .class_names import LABEL_DIR, load_class_names
+from .class_names import LABEL_DIR, class_names_from_metainfo, load_class_names
 from .transforms import VideoRandomGrayscale
 
-__all__ = ['LABEL_DIR', 'VideoRandomGrayscale', 'load_class_names']
+__all__ = ['LABEL_DIR', 'VideoRandomGrayscale', 'class_names_from_metainfo', 'load_class_names']

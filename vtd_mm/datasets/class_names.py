@@ -1,7 +1,8 @@
 """Class-name label sets: a list, a ``.txt`` file or an ``id,name`` ``.csv`` file."""
 import csv
 import os
-from typing import List, Sequence, Union
+import re
+from typing import List, Optional, Sequence, Union
 
 ClassNames = Union[str, Sequence[str]]
 
@@ -15,7 +16,11 @@ def _read_txt(path):
 
 def _read_csv(path):
     with open(path, encoding='utf-8', newline='') as f:
-        rows = [row for row in csv.reader(f) if row and any(c.strip() for c in row)]
+        return _parse_csv_rows(list(csv.reader(f)), path)
+
+
+def _parse_csv_rows(rows, path):
+    rows = [row for row in rows if row and any(c.strip() for c in row)]
     if rows and rows[0][0].strip().lower() == 'id':
         rows = rows[1:]
     entries = {}
@@ -32,6 +37,17 @@ def _read_csv(path):
     return [entries[i] for i in range(len(entries))]
 
 
+def _shipped(path: str):
+    """The shipped label file meant by ``path`` ('x.csv' or
+    '.../vtd_mm/datasets/labels/x.csv' seen from another directory), or None."""
+    head, name = os.path.split(path)
+    if head == '' or head.replace('\\', '/').rstrip('/').endswith('datasets/labels'):
+        shipped = os.path.join(LABEL_DIR, name)
+        if os.path.isfile(shipped):
+            return shipped
+    return None
+
+
 def load_class_names(source: ClassNames) -> List[str]:
     """Read a label set.
 
@@ -40,7 +56,8 @@ def load_class_names(source: ClassNames) -> List[str]:
             line) or a ``.csv`` file with ``id,name`` rows (ViFi-CLIP's label
             files; a header row is optional). A bare file name that does not
             exist is also looked up among the label files shipped in
-            ``vtd_mm/datasets/labels``.
+            ``vtd_mm/datasets/labels`` (so is a path into that folder
+            seen from another working directory).
 
     Returns:
         list[str]: the class names, index = class id.
@@ -50,8 +67,8 @@ def load_class_names(source: ClassNames) -> List[str]:
     else:
         path = os.fspath(source)
         if not os.path.isfile(path):
-            shipped = os.path.join(LABEL_DIR, path)
-            if os.path.dirname(path) == '' and os.path.isfile(shipped):
+            shipped = _shipped(path)
+            if shipped is not None:
                 path = shipped
             else:
                 raise FileNotFoundError(
@@ -65,3 +82,30 @@ def load_class_names(source: ClassNames) -> List[str]:
     if not names:
         raise ValueError(f'The label set {source!r} is empty.')
     return names
+
+
+_CSV_ROW = re.compile(r'^\s*-?\d+\s*,')
+
+
+def class_names_from_metainfo(value) -> Optional[List[str]]:
+    """The label set of a dataset's ``metainfo['classes']``.
+
+    ``metainfo=dict(classes=...)`` in a dataset config may be a list of names
+    or a label file. mmengine's ``BaseDataset`` reads an existing file into
+    its lines, so an ``id,name`` csv arrives as ``['id,name', '0,abseiling',
+    ...]``: such lines are parsed as csv here. A path that mmengine could not
+    open arrives as a string and goes through :func:`load_class_names`.
+
+    Returns:
+        list[str] | None: the names, or None when ``value`` is None.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (str, os.PathLike)):
+        return load_class_names(value)
+    lines = [str(v) for v in value]
+    body = [ln for ln in lines if ln.strip()]
+    has_header = bool(body) and body[0].replace(' ', '').lower() == 'id,name'
+    if body and (has_header or all(_CSV_ROW.match(ln) for ln in body)):
+        return _parse_csv_rows(list(csv.reader(body)), 'metainfo classes')
+    return load_class_names([ln.strip() for ln in lines])

@@ -7,7 +7,6 @@ from typing import Dict, Optional
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from ..datasets import load_class_names
 
 # name: (prompts, confidence weights, discrete token + fusion)
 VARIANTS = {
@@ -44,12 +43,15 @@ def variant_config(cfg: Config, variant: str) -> Config:
     return cfg
 
 
-def with_label_set(cfg: Config, data_root: str, class_set: str, test_list: str) -> Config:
-    """Test on ``test_list`` with the label set ``class_set`` (codebook rebuilt)."""
+def with_label_set(cfg: Config, data_root: str, class_set: str, test_list: str,
+                   splits=('test', )) -> Config:
+    """Run the ``splits`` dataloaders with the label set ``class_set``; the
+    test list is ``test_list``. The model config is left as it is: the
+    LabelSetHook hands the dataset's label set to the head."""
     cfg = copy.deepcopy(cfg)
-    names = osp.join(data_root, f'classes_{class_set}.txt')
-    cfg.model.cls_head.class_names = names
-    cfg.model.cls_head.num_classes = len(load_class_names(names))
+    for split in splits:
+        cfg[f'{split}_dataloader'].dataset.metainfo = dict(
+            classes=osp.join(data_root, f'classes_{class_set}.txt'))
     cfg.test_dataloader.dataset.ann_file = osp.join(data_root, f'{test_list}.txt')
     return cfg
 

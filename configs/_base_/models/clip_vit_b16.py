@@ -20,4 +20,4 @@ text_encoder = dict(
     pretrained=clip_pretrained,
     prompt_learner=dict(type='TextPromptLearner', n_ctx=16, depth=12),
     template='{}.',
-    mode='cut')
+    mode='shared_prefix')

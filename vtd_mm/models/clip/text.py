@@ -1,6 +1,7 @@
 """CLIP text tower that turns class names (with learnable prompts) into a codebook."""
 import logging
 import math
+from collections import OrderedDict
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
@@ -75,8 +76,9 @@ class CLIPTextEncoder(BaseModule):
       ``c_k``, so this is exact.
     - ``'full'``: every prompt padded to the context length (77), as CLIP does.
 
-    In eval mode the codebook of a label set is cached, and rebuilt when the
-    names, a parameter, the device/dtype or the autocast state change.
+    In eval mode the codebooks of the last few label sets are cached; a
+    codebook is rebuilt when a parameter, the device/dtype or the autocast
+    state change.
 
     Args:
         arch (str | dict | None): open_clip model name or config dict.
@@ -94,6 +96,7 @@ class CLIPTextEncoder(BaseModule):
     """
 
     MODES = ('shared_prefix', 'cut', 'full')
+    CACHED_LABEL_SETS = 4
 
     def __init__(self, arch='ViT-B-16', pretrained=None, prompt_learner=None,
                  class_names: Optional[ClassNames] = None, template: str = '{}.',
@@ -124,7 +127,7 @@ class CLIPTextEncoder(BaseModule):
             self.prompt_learner = None
         self.class_names = None if class_names is None else load_class_names(class_names)
         self._tokens = {}
-        self._codebook = None
+        self._codebooks = OrderedDict()  # eval cache: key -> codebook
 
     @property
     def n_ctx(self) -> int:
@@ -252,14 +255,17 @@ class CLIPTextEncoder(BaseModule):
         else:
             names = load_class_names(class_names)
         key = None if self.training else self._cache_key(names)
-        if key is not None and self._codebook is not None and self._codebook[0] == key:
-            return self._codebook[1]
+        if key is not None and key in self._codebooks:
+            return self._codebooks[key]
         ids, eos, packed = self._prompts(names)
         codebook = self._encode(ids, eos, prompted=True, packed=packed)
         if key is not None and not codebook.requires_grad:
-            self._codebook = (key, codebook)
+            # a few label sets (e.g. base and novel test sets taking turns)
+            self._codebooks[key] = codebook
+            while len(self._codebooks) > self.CACHED_LABEL_SETS:
+                self._codebooks.popitem(last=False)
         return codebook
 
     def train(self, mode: bool = True):
-        self._codebook = None
+        self._codebooks.clear()
         return super().train(mode)

@@ -87,6 +87,7 @@ class VTDHead(BaseHead):
     def set_class_names(self, class_names: ClassNames) -> None:
         """Swap the label set (zero-shot / novel classes); the codebook follows."""
         self.class_names = load_class_names(class_names)
+        self.num_classes = len(self.class_names)
 
     def frame_features(self, x: torch.Tensor, num_segs: int) -> torch.Tensor:
         """Backbone features [N * S, ...] -> frame features [N * S / T, T, D]."""

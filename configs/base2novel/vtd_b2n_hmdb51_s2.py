@@ -1,0 +1,6 @@
+# VTD-CLIP, base-to-novel HMDB-51, seed 2: the seed-1 config with the
+# training list of seed 2.
+_base_ = ['vtd_b2n_hmdb51_s1.py']
+
+train_dataloader = dict(dataset=dict(
+    ann_file='data/splits/base2novel_splits/hmdb_splits/fs_base_s2_train.txt'))

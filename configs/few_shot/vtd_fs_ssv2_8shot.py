@@ -1,0 +1,4 @@
+# VTD-CLIP, few-shot Something-Something V2: 8 training videos per class.
+_base_ = ['vtd_fs_ssv2_16shot.py']
+
+train_dataloader = dict(dataset=dict(ann_file='data/splits/ssv2_splits/train1_few_shot_8.txt'))

@@ -1,0 +1,112 @@
+"""Label set per dataset: the codebook follows the label file of the data."""
+from typing import List, Optional
+
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmaction.registry import HOOKS
+
+from ..datasets.class_names import class_names_from_metainfo
+
+
+def _unwrap(model):
+    return model.module if is_model_wrapper(model) else model
+
+
+def label_set_heads(model) -> list:
+    """Heads of ``model`` whose label set can change (``set_class_names``)."""
+    return [m for m in _unwrap(model).modules()
+            if callable(getattr(m, 'set_class_names', None))]
+
+
+def dataset_class_names(dataset) -> Optional[List[str]]:
+    """The label set named by ``metainfo['classes']`` of ``dataset``, or None."""
+    meta = getattr(dataset, 'metainfo', None) or {}
+    return class_names_from_metainfo(meta.get('classes'))
+
+
+def check_labels(dataset, num_names: int, what: str) -> None:
+    """Every label of the annotation list must index the label set."""
+    if not hasattr(dataset, 'data_list'):
+        return
+    if getattr(dataset, '_fully_initialized', True) is False:
+        dataset.full_init()
+    labels = [info['label'] for info in dataset.data_list
+              if isinstance(info.get('label'), int)]
+    if labels and max(labels) >= num_names:
+        raise ValueError(
+            f'{what}: the annotation list {getattr(dataset, "ann_file", "")!r} has '
+            f'label {max(labels)}, but its label set has {num_names} names. '
+            'Use the label file that belongs to this list (its ids must '
+            'match the labels of the list).')
+
+
+@HOOKS.register_module()
+class LabelSetHook(Hook):
+    """Give the model the label set of the data it is run on.
+
+    A dataset names its label set with ``metainfo=dict(classes=...)``: a
+    ``.txt`` / ``id,name`` ``.csv`` label file (shipped names such as
+    ``'hmdb_51_labels.csv'`` work too) or a list of names. Before training,
+    validation and testing, every head with ``set_class_names`` (e.g.
+    :class:`VTDHead`) takes that label set, so a model trained on Kinetics-400
+    names is evaluated on HMDB-51 or on novel classes without touching the
+    model config; the codebook is rebuilt once per label set (it is cached in
+    eval mode). After validation the training label set comes back.
+
+    A dataset without ``classes`` leaves the model's label set as it is. The
+    labels of the annotation list are checked against the label set, and a
+    model whose head cannot change its label set gets a clear error when the
+    sizes differ.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self):
+        self._saved = None
+
+    def _apply(self, runner, dataset, what: str):
+        names = dataset_class_names(dataset)
+        heads = label_set_heads(runner.model)
+        if names is None:
+            if heads:
+                check_labels(dataset, len(heads[0].class_names), what)
+            return None
+        check_labels(dataset, len(names), what)
+        if not heads:
+            head = getattr(_unwrap(runner.model), 'cls_head', None)
+            fixed = getattr(head, 'num_classes', None)
+            if fixed is not None and fixed != len(names):
+                raise ValueError(
+                    f'{what}: the dataset has {len(names)} classes but the model '
+                    f'head has a fixed set of {fixed}. Only heads with '
+                    'set_class_names (e.g. VTDHead) can change their label set.')
+            return None
+        previous = list(heads[0].class_names)
+        if previous != names:
+            for head in heads:
+                head.set_class_names(names)
+            print_log(f'{what}: label set of {len(names)} classes from the dataset '
+                      f'({names[0]!r}, ...)', logger='current')
+        return previous
+
+    def before_train(self, runner) -> None:
+        self._apply(runner, runner.train_dataloader.dataset, 'train')
+
+    def before_val_epoch(self, runner) -> None:
+        self._saved = self._apply(runner, runner.val_dataloader.dataset, 'val')
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        self._restore(runner)
+
+    def before_test_epoch(self, runner) -> None:
+        self._saved = self._apply(runner, runner.test_dataloader.dataset, 'test')
+
+    def after_test_epoch(self, runner, metrics=None) -> None:
+        self._restore(runner)
+
+    def _restore(self, runner):
+        if self._saved is not None:
+            for head in label_set_heads(runner.model):
+                head.set_class_names(self._saved)
+            self._saved = None

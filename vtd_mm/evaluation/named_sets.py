@@ -1,0 +1,91 @@
+"""Evaluate checkpoints on a list of named test sets with MMAction2's Runner."""
+import copy
+import os.path as osp
+from typing import List, Optional, Sequence
+
+from mmengine.config import Config
+
+
+def named_test_sets(cfg: Config, names: Optional[Sequence[str]] = None) -> List[dict]:
+    """The named test sets of a config.
+
+    A protocol config lists them as ``test_sets = [dict(name=..., group=...,
+    dataset=dict(ann_file=..., data_prefix=..., metainfo=dict(classes=...)),
+    ...)]``; ``dataset`` updates ``test_dataloader.dataset``. A config without
+    ``test_sets`` has one set: its ``test_dataloader`` (group ``'test'``).
+    """
+    sets = cfg.get('test_sets')
+    if not sets:
+        sets = [dict(name='test', group='test', dataset={})]
+    sets = [dict(s) for s in sets]
+    seen = set()
+    for s in sets:
+        if 'name' not in s:
+            raise ValueError(f'test set {s} has no name.')
+        if s['name'] in seen:
+            raise ValueError(f"test set name {s['name']!r} appears twice.")
+        seen.add(s['name'])
+        s.setdefault('group', s['name'])
+        s.setdefault('dataset', {})
+    if names:
+        unknown = [n for n in names if n not in seen]
+        if unknown:
+            raise ValueError(f'unknown test sets {unknown}; the config has {sorted(seen)}.')
+        sets = [s for s in sets if s['name'] in names]
+    return sets
+
+
+def loader_for_set(cfg: Config, test_set: dict) -> dict:
+    """``cfg.test_dataloader`` with the dataset settings of ``test_set``
+    (nested dicts are updated key by key; ``metainfo`` is replaced whole)."""
+    loader = copy.deepcopy(cfg.test_dataloader)
+    _update(loader['dataset'], copy.deepcopy(dict(test_set['dataset'])))
+    return loader
+
+
+def _update(base: dict, new: dict) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict) and key != 'metainfo':
+            _update(base[key], value)
+        else:
+            base[key] = value
+
+
+def evaluate_test_sets(cfg: Config, checkpoints: Sequence[Optional[str]],
+                       sets: Sequence[dict], metric: str = 'acc/top1',
+                       scale: float = 100.0) -> List[dict]:
+    """Test every checkpoint on every set; one record per pair.
+
+    One Runner (one model, one checkpoint load) per checkpoint; the sets run
+    one after another through the config's test loop and evaluator, and the
+    :class:`~vtd_mm.engine.LabelSetHook` gives the model the label set of
+    each set (the codebook is built once per set).
+
+    Returns:
+        list[dict]: ``name``, ``group``, ``checkpoint``, ``value`` (``metric``
+        x ``scale``, top-1 in % by default) and all ``metrics``.
+    """
+    from mmengine.runner import Runner
+    records = []
+    for checkpoint in checkpoints:
+        run_cfg = copy.deepcopy(cfg)
+        run_cfg.load_from = checkpoint
+        run_cfg.test_dataloader = loader_for_set(cfg, sets[0])
+        runner = Runner.from_cfg(run_cfg)
+        for test_set in sets:
+            runner._test_dataloader = loader_for_set(cfg, test_set)
+            runner._test_loop = copy.deepcopy(cfg.test_cfg)
+            runner.logger.info(f"test set {test_set['name']} (group {test_set['group']})")
+            metrics = runner.test()
+            if metric not in metrics:
+                raise KeyError(f'metric {metric!r} not among the test metrics '
+                               f'{sorted(metrics)}; pass --metric.')
+            records.append(dict(name=test_set['name'], group=test_set['group'],
+                                checkpoint=_short(checkpoint),
+                                value=float(metrics[metric]) * scale,
+                                metrics={k: float(v) for k, v in metrics.items()}))
+    return records
+
+
+def _short(checkpoint: Optional[str]) -> str:
+    return 'none' if checkpoint is None else osp.basename(checkpoint)
