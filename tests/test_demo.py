@@ -77,15 +77,92 @@ def test_shipped_weights():
     assert zero_shot_accuracy(model, tokenizer, count=300) > 0.8  # clean frames, 24 classes
 
 
-def test_short_demo_end_to_end(tmp_path):
+@pytest.fixture(scope='module')
+def short_demo(tmp_path_factory):
+    """A shortened demo: smaller world, 4 epochs, 1 seed (frozen and VTD-CLIP)."""
+    root = tmp_path_factory.mktemp('short_demo')
     results = run_demo.main([
-        '--data', str(tmp_path / 'world'), '--work-dir', str(tmp_path / 'work'),
+        '--data', str(root / 'world'), '--work-dir', str(root / 'work'),
         '--videos-per-class', '6', '2', '4', '--seeds', '0', '--epochs', '4',
         '--variants', 'frozen zero-shot (uniform average)', 'VTD-CLIP', '--no-full', '--no-order'])
+    return root, results
+
+
+def test_short_demo_end_to_end(short_demo):
+    root, results = short_demo
     vtd = results[('b2n', 'VTD-CLIP', 'clean')][0]
     frozen = results[('b2n', 'frozen zero-shot (uniform average)', 'clean')][0]
     assert vtd[0] > 1 / 16 + 0.1, vtd  # base accuracy well above chance
     assert vtd[0] > frozen[0], (vtd, frozen)  # and above the frozen zero-shot model
-    assert os.path.exists(tmp_path / 'work' / 'demo_results.md')
+    assert os.path.exists(root / 'work' / 'demo_results.md')
     for name in ('frames_clean.png', 'frames_irrelevant.png'):
-        assert os.path.getsize(tmp_path / 'work' / name) > 1000
+        assert os.path.getsize(root / 'work' / name) > 1000
+
+
+def test_protocol_tool_tests_a_base_trained_checkpoint_on_novel_classes(short_demo, tmp_path,
+                                                                         monkeypatch):
+    """tools/test_protocol.py on the base-trained VTD-CLIP: the label set of each
+    test set comes from its label file, one codebook per label set, and the
+    novel accuracy equals a model built with the novel names in its config."""
+    import json
+    import math
+
+    from mmengine.config import Config
+
+    from vtd_mm.demo.runs import evaluate
+    from vtd_mm.evaluation import harmonic_mean
+    from vtd_mm.models import CLIPTextEncoder
+    sys.path.insert(0, os.path.join(ROOT, 'tools'))
+    import test_protocol
+
+    root, results = short_demo
+    world = str(root / 'world')
+    monkeypatch.setenv('VTD_DEMO_DATA', world)
+    checkpoint = str(root / 'work' / 'vtd_clip_b2n_seed0' / 'epoch_4.pth')
+    builds, batches = [], []
+    encode = CLIPTextEncoder._encode
+
+    def counting_encode(self, *args, **kwargs):
+        builds.append(kwargs.get('prompted'))
+        return encode(self, *args, **kwargs)
+
+    monkeypatch.setattr(CLIPTextEncoder, '_encode', counting_encode)
+    from mmengine.runner import TestLoop
+    run_iter = TestLoop.run_iter
+    monkeypatch.setattr(TestLoop, 'run_iter',
+                        lambda self, idx, data: batches.append(idx) or run_iter(self, idx, data))
+    out = tmp_path / 'protocol.json'
+    summary = test_protocol.main(['configs/demo/vtd_demo_b2n.py', checkpoint,
+                                  '--work-dir', str(tmp_path / 'wd'), '--out', str(out)])
+    assert json.loads(out.read_text())['base_novel'] == summary['base_novel']
+    groups = summary['groups']
+    assert list(groups) == ['base', 'novel', 'base_irrelevant', 'novel_irrelevant']
+    base, novel = groups['base']['mean'], groups['novel']['mean']
+    assert math.isclose(summary['base_novel']['all']['hm'], harmonic_mean(base, novel))
+    # 4 test sets, 2 label sets (base, novel): 2 codebooks for 12 batches
+    assert builds == [True, True] and len(batches) == 12
+    # the demo's own evaluation (one Runner per set) gave the same numbers
+    demo = results[('b2n', 'VTD-CLIP', 'clean')][0]
+    assert math.isclose(base, 100 * demo[0]) and math.isclose(novel, 100 * demo[1])
+    # independent path: the novel names written into the model config, no hook
+    cfg = Config.fromfile('configs/demo/vtd_demo_b2n.py')
+    cfg.model.cls_head.update(num_classes=8, class_names=f'{world}/classes_novel.txt')
+    cfg.test_dataloader.dataset.ann_file = f'{world}/test_novel.txt'
+    cfg.test_dataloader.dataset.pop('metainfo')
+    cfg.custom_hooks = []
+    direct = evaluate(cfg, str(tmp_path / 'direct'), checkpoint)['acc/top1']
+    assert math.isclose(novel, 100 * direct, abs_tol=1e-9)
+    assert novel > 100 / 8  # the base-trained model recognises unseen classes
+
+
+def test_label_set_that_does_not_cover_the_list_is_an_error(short_demo, tmp_path, monkeypatch):
+    from mmengine.config import Config
+
+    from vtd_mm.demo.runs import evaluate
+    root, _ = short_demo
+    monkeypatch.setenv('VTD_DEMO_DATA', str(root / 'world'))
+    cfg = Config.fromfile('configs/demo/vtd_demo_b2n.py')
+    cfg.test_dataloader.dataset.ann_file = str(root / 'world' / 'test_all.txt')  # labels 0..23
+    cfg.test_dataloader.dataset.metainfo = dict(classes=str(root / 'world' / 'classes_novel.txt'))
+    with pytest.raises(ValueError, match='has label 23, but its label set has 8 names'):
+        evaluate(cfg, str(tmp_path), None)

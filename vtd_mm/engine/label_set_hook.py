@@ -27,16 +27,17 @@ def dataset_class_names(dataset) -> Optional[List[str]]:
 
 def check_labels(dataset, num_names: int, what: str) -> None:
     """Every label of the annotation list must index the label set."""
-    if not hasattr(dataset, 'data_list'):
+    if not hasattr(dataset, 'get_data_info'):
         return
-    if getattr(dataset, '_fully_initialized', True) is False:
-        dataset.full_init()
-    labels = [info['label'] for info in dataset.data_list
-              if isinstance(info.get('label'), int)]
-    if labels and max(labels) >= num_names:
+    top = -1
+    for i in range(len(dataset)):  # data_list is serialised away: read entries back
+        label = dataset.get_data_info(i).get('label')
+        if isinstance(label, int) and label > top:
+            top = label
+    if top >= num_names:
         raise ValueError(
             f'{what}: the annotation list {getattr(dataset, "ann_file", "")!r} has '
-            f'label {max(labels)}, but its label set has {num_names} names. '
+            f'label {top}, but its label set has {num_names} names. '
             'Use the label file that belongs to this list (its ids must '
             'match the labels of the list).')
 

@@ -267,5 +267,6 @@ class CLIPTextEncoder(BaseModule):
         return codebook
 
     def train(self, mode: bool = True):
-        self._codebooks.clear()
+        if mode:  # eval() again (each test run) keeps the cached codebooks
+            self._codebooks.clear()
         return super().train(mode)
