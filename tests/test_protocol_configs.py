@@ -104,8 +104,6 @@ def test_protocol_config_runs_one_iteration(name, tmp_path):
     loader.dataset.update(ann_file=lists['train'],
                           data_prefix=dict(video=str(tmp_path / 'data' / 'videos')))
     cfg.train_cfg.max_epochs = 1
-    # the halving phase (no end: mmengine ends it at max_epochs) starts at epoch 30
-    cfg.param_scheduler = [s for s in cfg.param_scheduler if 'end' in s]
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     cfg.test_dataloader = cfg.test_cfg = cfg.test_evaluator = None
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=10)

@@ -16,8 +16,8 @@ param_scheduler = [
          convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', T_max=25, eta_min_ratio=0.05, by_epoch=True,
          begin=5, end=30, convert_to_iter_based=True),
-    # no end: mmengine ends it at max_epochs, so configs only change max_epochs
-    dict(type='StepLR', step_size=5, gamma=0.5, by_epoch=True, begin=30,
+    # end past any max_epochs: configs change max_epochs only (also below 30)
+    dict(type='StepLR', step_size=5, gamma=0.5, by_epoch=True, begin=30, end=1000,
          convert_to_iter_based=True),
 ]
 
