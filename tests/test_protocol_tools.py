@@ -128,7 +128,7 @@ def test_label_sets_from_dataset_metainfo(tmp_path):
     csv_file = tmp_path / 'labels.csv'
     csv_file.write_text('id,name\n0,brush hair\n1,"Putting something, something on it"\n2,kick\n')
     txt_file = tmp_path / 'labels.txt'
-    txt_file.write_text('brush hair\nkick\n')
+    txt_file.write_text('brush hair\n\nkick\n')  # a blank line is skipped, as in load_class_names
     names = ['brush hair', 'Putting something, something on it', 'kick']
     ann = tmp_path / 'ann.txt'
     ann.write_text('a.mp4 0\n')

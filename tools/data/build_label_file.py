@@ -9,9 +9,14 @@ The ids must be the labels of your annotation lists: build the label file from
 the same class index the lists were made with.
 """
 import argparse
-import csv
 import os
+import os.path as osp
 import re
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from vtd_mm.datasets.class_names import write_label_file  # noqa: E402
 
 
 def split_camel_case(name: str) -> str:
@@ -50,11 +55,7 @@ def main(argv=None):
         names = from_folders(args.folders)
     if not names:
         raise SystemExit('no classes found')
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(['id', 'name'])
-        writer.writerows(enumerate(names))
+    write_label_file(args.out, names)
     print(f'wrote {len(names)} classes to {args.out}')
     return names
 

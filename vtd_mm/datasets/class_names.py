@@ -84,6 +84,15 @@ def load_class_names(source: ClassNames) -> List[str]:
     return names
 
 
+def write_label_file(path: str, names: Sequence[str]) -> None:
+    """Write ``names`` as an ``id,name`` csv (the format of ViFi-CLIP's label files)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, 'w', encoding='utf-8', newline='') as f:
+        writer = csv.writer(f, lineterminator='\n')
+        writer.writerow(['id', 'name'])
+        writer.writerows(enumerate(names))
+
+
 _CSV_ROW = re.compile(r'^\s*-?\d+\s*,')
 
 
@@ -108,4 +117,4 @@ def class_names_from_metainfo(value) -> Optional[List[str]]:
     has_header = bool(body) and body[0].replace(' ', '').lower() == 'id,name'
     if body and (has_header or all(_CSV_ROW.match(ln) for ln in body)):
         return _parse_csv_rows(list(csv.reader(body)), 'metainfo classes')
-    return load_class_names([ln.strip() for ln in lines])
+    return load_class_names([ln.strip() for ln in body])

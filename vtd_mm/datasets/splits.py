@@ -9,7 +9,7 @@ import random
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .class_names import ClassNames, load_class_names
+from .class_names import ClassNames, load_class_names, write_label_file
 
 Sample = Tuple[str, int]  # (line without the label, label)
 
@@ -38,16 +38,6 @@ def write_annotation_list(path: str, samples: Sequence[Sample]) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, 'w', encoding='utf-8') as f:
         f.writelines(f'{item} {label}\n' for item, label in samples)
-
-
-def write_label_file(path: str, names: Sequence[str]) -> None:
-    """An ``id,name`` csv (the format of ViFi-CLIP's label files)."""
-    import csv
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, 'w', encoding='utf-8', newline='') as f:
-        writer = csv.writer(f, lineterminator='\n')
-        writer.writerow(['id', 'name'])
-        writer.writerows(enumerate(names))
 
 
 def by_class(samples: Sequence[Sample]) -> Dict[int, List[Sample]]:

@@ -65,15 +65,23 @@ class LabelSetHook(Hook):
 
     def __init__(self):
         self._saved = None
+        self._checked = {}  # id(dataset) -> (dataset, label set sizes it passed)
+
+    def _check(self, dataset, num_names: int, what: str):
+        """check_labels once per dataset and size (validation runs every few epochs)."""
+        _, sizes = self._checked.setdefault(id(dataset), (dataset, set()))
+        if num_names not in sizes:
+            check_labels(dataset, num_names, what)
+            sizes.add(num_names)
 
     def _apply(self, runner, dataset, what: str):
         names = dataset_class_names(dataset)
         heads = label_set_heads(runner.model)
         if names is None:
             if heads:
-                check_labels(dataset, len(heads[0].class_names), what)
+                self._check(dataset, len(heads[0].class_names), what)
             return None
-        check_labels(dataset, len(names), what)
+        self._check(dataset, len(names), what)
         if not heads:
             head = getattr(_unwrap(runner.model), 'cls_head', None)
             fixed = getattr(head, 'num_classes', None)

@@ -70,7 +70,6 @@ def evaluate_test_sets(cfg: Config, checkpoints: Sequence[Optional[str]],
     for checkpoint in checkpoints:
         run_cfg = copy.deepcopy(cfg)
         run_cfg.load_from = checkpoint
-        run_cfg.test_dataloader = loader_for_set(cfg, sets[0])
         runner = Runner.from_cfg(run_cfg)
         for test_set in sets:
             runner._test_dataloader = loader_for_set(cfg, test_set)
