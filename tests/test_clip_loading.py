@@ -9,6 +9,7 @@ from vtd_mm.models import CLIPTextEncoder, CLIPVisionBackbone, clear_cache
 from vtd_mm.models.clip import loading
 
 from .conftest import make_clip
+from .numerics import assert_close64
 
 
 def images(n=3):
@@ -22,11 +23,11 @@ def check_towers_reproduce(model, arch, path, **kwargs):
     backbone = CLIPVisionBackbone(arch=arch, pretrained=path, **kwargs)
     encoder = CLIPTextEncoder(arch=arch, pretrained=path, mode='full', **kwargs)
     ids = open_clip.tokenize(TEXTS)
-    x = images()
-    with torch.no_grad():
-        torch.testing.assert_close(backbone(x), model.encode_image(x), atol=1e-5, rtol=0)
-        torch.testing.assert_close(encoder.encode_text(ids), model.encode_text(ids),
-                                   atol=1e-5, rtol=0)
+    x = images().double()
+    model64 = copy.deepcopy(model).double()
+    with torch.no_grad():  # float64: see tests/numerics.py
+        assert_close64(copy.deepcopy(backbone).double()(x), model64.encode_image(x))
+        assert_close64(copy.deepcopy(encoder).double().encode_text(ids), model64.encode_text(ids))
     return backbone, encoder
 
 
@@ -52,10 +53,31 @@ def test_openai_layout_file(tiny_arch, tmp_path):
     assert type(backbone.visual.transformer.resblocks[0].mlp.gelu).__name__ == 'QuickGELU'
     assert type(encoder.text.transformer.resblocks[0].mlp.gelu).__name__ == 'QuickGELU'
     assert encoder.init_logit_scale == pytest.approx(model.logit_scale.detach().item())
-    # and forcing GELU really gives other features (the check above can fail)
-    gelu = CLIPVisionBackbone(arch=tiny_arch, pretrained=str(path), quick_gelu=False)
+    assert backbone.quick_gelu and encoder.quick_gelu
+    # stating GELU contradicts what the file proves (fp16 + OpenAI's keys)
+    with pytest.raises(ValueError, match='trained with QuickGELU, but quick_gelu=False'):
+        CLIPVisionBackbone(arch=tiny_arch, pretrained=str(path), quick_gelu=False)
+
+
+def test_activation_of_an_ambiguous_file(tiny_arch, tmp_path, monkeypatch):
+    """An fp32 OpenAI-layout file proves nothing: the stated activation is
+    used; with none stated, the arch's default is used and a warning says so."""
+    model = openai_clip(tiny_arch)                      # QuickGELU weights
+    path = tmp_path / 'openai_fp32.pt'
+    torch.save(model.state_dict(), path)                # fp32, no extra keys
+    logged = []
+    monkeypatch.setattr(loading, 'print_log', lambda msg, **kw: logged.append(msg))
+    backbone, encoder = check_towers_reproduce(model, tiny_arch, str(path), quick_gelu=True)
+    assert backbone.quick_gelu and encoder.quick_gelu and not logged
+    guessed = CLIPVisionBackbone(arch=tiny_arch, pretrained=str(path))
+    assert not guessed.quick_gelu
+    assert len(logged) == 1 and 'uses GELU' in logged[0] and 'quick_gelu=True' in logged[0]
+    # the guess really gives other features (so the warning matters)
     with torch.no_grad():
-        assert (gelu(images()) - model.encode_image(images())).abs().max() > 1e-4
+        assert (guessed(images()) - model.encode_image(images())).abs().max() > 1e-3
+    # a -quickgelu model name states it too
+    assert CLIPVisionBackbone(arch=dict(tiny_arch, quick_gelu=True), pretrained=str(path)).quick_gelu
+    assert len(logged) == 1
 
 
 @pytest.mark.filterwarnings('ignore::torch.jit.TracerWarning')
@@ -67,6 +89,8 @@ def test_openai_torchscript_archive(tiny_arch, tmp_path):
     path = tmp_path / 'ViT-tiny.pt'
     torch.jit.save(traced, str(path))
     check_towers_reproduce(model, tiny_arch, str(path))
+    with pytest.raises(ValueError, match='TorchScript archive.*quick_gelu=False'):
+        CLIPTextEncoder(arch=tiny_arch, pretrained=str(path), quick_gelu=False)
 
 
 def test_open_clip_layouts(tiny_arch, tiny_clip, tmp_path):
@@ -107,9 +131,9 @@ def test_arch_inferred_from_file(tmp_path):
     path = tmp_path / 'w.pt'
     torch.save(model.state_dict(), path)
     backbone = CLIPVisionBackbone(arch=None, pretrained=str(path), quick_gelu=False)
-    x = torch.randn(2, 3, 32, 32)
+    x = torch.randn(2, 3, 32, 32, dtype=torch.float64)
     with torch.no_grad():
-        torch.testing.assert_close(backbone(x), model.encode_image(x), atol=1e-5, rtol=0)
+        assert_close64(backbone.double()(x), model.double().encode_image(x))
     assert backbone.arch.vision_cfg['layers'] == 2
 
 

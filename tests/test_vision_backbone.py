@@ -4,10 +4,12 @@ import torch
 
 from vtd_mm.models import CLIPVisionBackbone
 
+from .numerics import assert_close64
 
-def frames(n=4, size=32, seed=1):
+
+def frames(n=4, size=32, seed=1, dtype=torch.float32):
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(n, 3, size, size, generator=g)
+    return torch.randn(n, 3, size, size, generator=g, dtype=dtype)
 
 
 def reference_prompted(visual, prompts, x):
@@ -26,24 +28,24 @@ def reference_prompted(visual, prompts, x):
 
 
 def test_prompts_off_equals_open_clip(tiny_arch, tiny_clip, tiny_clip_file):
-    backbone = CLIPVisionBackbone(arch=tiny_arch, pretrained=tiny_clip_file)
-    x = frames()
+    backbone = CLIPVisionBackbone(arch=tiny_arch, pretrained=tiny_clip_file).double()
+    x = frames(dtype=torch.float64)
     with torch.no_grad():
-        ours, ref = backbone(x), tiny_clip.encode_image(x)
+        ours, ref = backbone(x), tiny_clip.double().encode_image(x)
     assert ours.shape == (4, 32)
-    torch.testing.assert_close(ours, ref, atol=1e-5, rtol=0)
+    assert_close64(ours, ref)
 
 
 @pytest.mark.parametrize('depth', [1, 2, 3])
 def test_deep_prompts_match_reference(tiny_arch, tiny_clip_file, depth):
     backbone = CLIPVisionBackbone(arch=tiny_arch, pretrained=tiny_clip_file,
-                                  n_ctx=5, depth=depth)
+                                  n_ctx=5, depth=depth).double()
     assert backbone.prompts.shape == (depth, 5, 64)
-    x = frames()
+    x = frames(dtype=torch.float64)
     with torch.no_grad():
         ours = backbone(x)
         ref = reference_prompted(backbone.visual, backbone.prompts, x)
-    torch.testing.assert_close(ours, ref, atol=1e-5, rtol=0)
+    assert_close64(ours, ref)
 
 
 def test_gradients_reach_prompts_only(tiny_arch):
@@ -73,8 +75,9 @@ def test_with_cp_is_exact(tiny_arch):
     out_plain, out_cp = plain(x), cp(x)
     out_plain.square().sum().backward()
     out_cp.square().sum().backward()
-    torch.testing.assert_close(out_cp, out_plain, atol=1e-6, rtol=0)
-    torch.testing.assert_close(cp.prompts.grad, plain.prompts.grad, atol=1e-6, rtol=1e-5)
+    # checkpointing recomputes the same kernels on the same shapes: bitwise equal
+    torch.testing.assert_close(out_cp, out_plain, atol=0, rtol=0)
+    torch.testing.assert_close(cp.prompts.grad, plain.prompts.grad, atol=0, rtol=0)
 
 
 def test_bad_arguments(tiny_arch):

@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
+from .numerics import EPS32, assert_close64, dot_error
+
 NAMES = ['red circle', 'green star', 'blue square', 'yellow triangle', 'white ring']
 
 
@@ -40,7 +42,7 @@ def reference_logits(head, frames):
     c = head.text_encoder(NAMES)
     T, K = frames.shape[0], c.shape[0]
     s = torch.tensor([[F.cosine_similarity(frames[t], c[k], dim=0) for t in range(T)]
-                      for k in range(K)])                       # [K, T]
+                      for k in range(K)], dtype=frames.dtype)          # [K, T]
     w = torch.softmax(s / 0.01, dim=1)
     tokens = [min(range(K), key=lambda k: float((frames[t] - c[k]).square().sum()))
               for t in range(T)]
@@ -60,25 +62,59 @@ def clustered_frames(head, n_views, T, seed=0):
     with torch.no_grad():
         c = head.text_encoder(NAMES)
     idx = torch.randint(0, len(NAMES), (n_views, T), generator=g)
-    return (c[idx] + 0.3 * c.norm(dim=-1).mean() * torch.randn(n_views, T, c.shape[1],
-                                                             generator=g) / c.shape[1] ** 0.5)
+    noise = torch.randn(n_views, T, c.shape[1], generator=g, dtype=c.dtype)
+    return c[idx] + 0.3 * c.norm(dim=-1).mean() * noise / c.shape[1] ** 0.5
 
 
 def test_head_matches_equations(tiny_arch):
-    head = build_head(tiny_arch, num_frames=6).eval()
+    """Vectorised head = per-frame, per-class loops, both in float64 (numerics rule 1)."""
+    head = build_head(tiny_arch, num_frames=6).eval().double()
     frames = clustered_frames(head, 3, 6)
     with torch.no_grad():
         out = head.forward_details(frames.reshape(-1, 32), num_segs=6)
+        assert out['logits'].dtype == torch.float64
         for v in range(3):
             logits, tokens, k_star, w = reference_logits(head, frames[v])
-            torch.testing.assert_close(out['logits'][v], logits, atol=1e-4, rtol=1e-5)
+            assert_close64(out['logits'][v], logits)
             assert torch.equal(out['frame_tokens'][v], tokens)
             assert int(out['video_token'][v]) == k_star
-            torch.testing.assert_close(out['weights'][v], w.t(), atol=1e-6, rtol=1e-5)
+            assert_close64(out['weights'][v], w.t())
+
+
+def test_fp32_head_within_its_rounding_bound(tiny_arch):
+    """The fp32 head against its float64 self, within a bound derived from fp32.
+
+    A cosine of unit vectors of width D = 32 carries a rounding error of at
+    most ``(D + 2) * eps32`` (a dot product plus the two normalisations); the
+    softmax divides it by the temperature 0.01, so every weight is off by at
+    most a relative ``2 * (D + 2) * eps32 / 0.01`` (numerator and
+    denominator). The logits, a weighted mean of cosines times exp(scale),
+    move by at most exp(scale) * (that relative error * the range of cos, 2,
+    plus the cosine's own error).
+    """
+    head64 = build_head(tiny_arch, num_frames=6).eval().double()
+    frames64 = clustered_frames(head64, 3, 6)
+    head32 = build_head(tiny_arch, num_frames=6).eval()
+    head32.load_state_dict(head64.state_dict())
+    with torch.no_grad():
+        ref = head64.forward_details(frames64.reshape(-1, 32), num_segs=6)
+        # the fp32 head's input: the reference frames rounded to fp32
+        out = head32.forward_details(frames64.float().reshape(-1, 32), num_segs=6)
+    cos_err = dot_error(32 + 2)
+    weight_rtol = 2 * cos_err / 0.01
+    torch.testing.assert_close(out['weights'].double(), ref['weights'],
+                               rtol=weight_rtol, atol=EPS32)
+    # the fused features, hence the cosines after fusion, go through fp32
+    # linear layers of width <= 4 * D: their error is bounded the same way
+    fused_err = dot_error(4 * 32) * float(ref['fused'].abs().max())
+    logit_atol = float(head64.logit_scale.detach().exp()) * (weight_rtol * 2 + cos_err + fused_err)
+    torch.testing.assert_close(out['logits'].double(), ref['logits'], rtol=0, atol=logit_atol)
+    assert torch.equal(out['frame_tokens'], ref['frame_tokens'])
+    assert torch.equal(out['video_token'], ref['video_token'])
 
 
 def test_views_are_scored_separately(tiny_arch):
-    head = build_head(tiny_arch, num_frames=4).eval()
+    head = build_head(tiny_arch, num_frames=4).eval().double()
     frames = clustered_frames(head, 2 * 3, 4)          # 2 videos x 3 views
     samples = [ActionDataSample() for _ in range(2)]
     with torch.no_grad():
@@ -86,7 +122,7 @@ def test_views_are_scored_separately(tiny_arch):
         per_view = torch.stack([head(frames[v], num_segs=4)[0] for v in range(6)])
     expected = F.softmax(per_view.view(2, 3, -1), dim=-1).mean(1)
     for i, p in enumerate(preds):
-        torch.testing.assert_close(p.pred_score, expected[i], atol=1e-6, rtol=1e-5)
+        assert_close64(p.pred_score, expected[i])
         assert p.frame_tokens.shape == (3, 4) and p.frame_weights.shape == (3, 4)
         assert len(p.frame_token_names) == 3 and p.frame_token_names[0][0] in NAMES
         assert p.video_token.shape == (3,) and p.video_token_names[0] in NAMES
@@ -96,19 +132,19 @@ def test_views_are_scored_separately(tiny_arch):
 
 def test_fusion_vectorised_equals_per_frame_loop(tiny_arch):
     fusion = MODELS.build(dict(type='ConfidenceAwareFusion', embed_dims=32, num_heads=4,
-                               attn_drop=0.0))
-    f, z = torch.randn(2, 5, 32), torch.randn(2, 3, 32)     # three tokens per video
+                               attn_drop=0.0)).double()
+    f = torch.randn(2, 5, 32, dtype=torch.float64)
+    z = torch.randn(2, 3, 32, dtype=torch.float64)         # three tokens per video
     with torch.no_grad():
         out = fusion(f, z)
         one = fusion(f, z[:, :1])
         for b in range(2):
             for t in range(5):
-                torch.testing.assert_close(out[b, t], reference_fusion(fusion, f[b, t], z[b]),
-                                           atol=1e-5, rtol=1e-5)
-                torch.testing.assert_close(one[b, t], reference_fusion(fusion, f[b, t], z[b, :1]),
-                                           atol=1e-5, rtol=1e-5)
+                assert_close64(out[b, t], reference_fusion(fusion, f[b, t], z[b]))
+                assert_close64(one[b, t], reference_fusion(fusion, f[b, t], z[b, :1]))
     # attention dropout applies in training only
-    fusion = MODELS.build(dict(type='ConfidenceAwareFusion', embed_dims=32, num_heads=4))
+    fusion = MODELS.build(dict(type='ConfidenceAwareFusion', embed_dims=32,
+                               num_heads=4)).double()
     fusion.train()
     torch.manual_seed(0)
     a = fusion(f, z[:, :1])
@@ -134,14 +170,13 @@ def test_gradients_and_fp32_under_autocast(tiny_arch):
 
 
 def test_ablations_and_errors(tiny_arch):
-    head = build_head(tiny_arch, num_frames=4, fusion=None, confidence=False).eval()
-    frames = torch.randn(4, 32)
+    head = build_head(tiny_arch, num_frames=4, fusion=None, confidence=False).eval().double()
+    frames = torch.randn(4, 32, dtype=torch.float64)
     with torch.no_grad():
         out = head.forward_details(frames, num_segs=4)
         c = F.normalize(head.text_encoder(NAMES), dim=-1)
         plain = F.normalize(frames, dim=-1) @ c.t()
-    torch.testing.assert_close(out['logits'][0], head.logit_scale.exp() * plain.mean(0),
-                               atol=1e-5, rtol=1e-5)
+    assert_close64(out['logits'][0], head.logit_scale.exp() * plain.mean(0))
     with pytest.raises(ValueError, match='num_classes=3 but the label set has 5'):
         build_head(tiny_arch, num_classes=3)
     resnet_head = build_head(tiny_arch, in_channels=64)

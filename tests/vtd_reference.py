@@ -37,11 +37,13 @@ class LRF(nn.Module):
 
 class ReferenceVTD(nn.Module):
 
-    def __init__(self, arch, class_names, n_vis, d_vis, n_txt, d_txt, fusion_heads=4):
+    def __init__(self, arch, class_names, n_vis, d_vis, n_txt, d_txt, fusion_heads=4,
+                 quick_gelu=True):
+        """``quick_gelu``: the authors build their towers with OpenAI's CLIP code."""
         super().__init__()
         self.n_vis, self.n_txt = n_vis, n_txt
-        self.image_encoder = _build_vision_tower(arch['embed_dim'], arch['vision_cfg'])
-        self.text_encoder = _build_text_tower(arch['embed_dim'], arch['text_cfg'])
+        self.image_encoder = _build_vision_tower(arch['embed_dim'], arch['vision_cfg'], quick_gelu)
+        self.text_encoder = _build_text_tower(arch['embed_dim'], arch['text_cfg'], quick_gelu)
         wv, wt = self.image_encoder.conv1.out_channels, self.text_encoder.width
         self.image_encoder.VPT = nn.Parameter(0.02 * torch.randn(n_vis, wv))
         for i in range(1, d_vis):
@@ -100,7 +102,8 @@ class ReferenceVTD(nn.Module):
             s = F.normalize(f, dim=-1) @ F.normalize(c, dim=-1).t()          # [T, K]
             w = torch.softmax(s / 0.01, dim=0)
             tokens = torch.cdist(f, c).argmin(dim=1)                         # [T]
-            votes = torch.zeros(c.shape[0]).index_add_(0, tokens, w[torch.arange(len(f)), tokens])
+            votes = torch.zeros(c.shape[0], dtype=w.dtype).index_add_(
+                0, tokens, w[torch.arange(len(f)), tokens])
             z = c[votes.argmax()][None]
             fused = self.lrf(f, z)
             cos = F.normalize(fused, dim=-1) @ F.normalize(c, dim=-1).t()

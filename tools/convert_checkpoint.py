@@ -4,8 +4,13 @@
 
 SRC is their training checkpoint ({'model': state_dict, ...}); CLIP_WEIGHTS the
 CLIP file their model was built on (the token embedding is not in SRC); OUT a
-checkpoint for ``tools/test.py`` / ``load_from``. The prompt sizes found are
-printed: the vtd_mm config must use the same.
+checkpoint for ``tools/test.py`` / ``load_from``. The prompt sizes found and
+the activation are printed: the vtd_mm config must use the same.
+
+Both codes build their towers with OpenAI's CLIP code, which always uses
+QuickGELU, so the converted checkpoint records QuickGELU (``--gelu`` for a
+model that was really trained with GELU); loading it into towers built with
+the other activation is an error.
 """
 import argparse
 import os.path as osp
@@ -16,6 +21,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import torch  # noqa: E402
 
 import vtd_mm  # noqa: E402,F401
+from vtd_mm.models.checkpoint_fit import RECORD, encode_record  # noqa: E402
 from vtd_mm.models.clip.loading import read_clip_weights  # noqa: E402
 from vtd_mm.models.conversion import convert_state_dict, unwrap  # noqa: E402
 
@@ -29,6 +35,9 @@ def parse_args(argv=None):
                    help='load SRC with weights_only=False (arbitrary code in the file '
                    'runs: only for files you trust; their checkpoints may store '
                    'config objects that the safe loader refuses)')
+    p.add_argument('--gelu', action='store_true',
+                   help='the source model used GELU (default: QuickGELU, as OpenAI CLIP '
+                   'and the authors\' code)')
     return p.parse_args(argv)
 
 
@@ -44,12 +53,20 @@ def main(argv=None):
     src = unwrap(ckpt)
     clip = read_clip_weights(args.clip)
     state_dict, settings = convert_state_dict(src, clip['token_embedding.weight'])
+    settings['quick_gelu'] = not args.gelu
+    # the activation travels with the weights: a model built with the other
+    # one refuses the checkpoint (vtd_mm.models.checkpoint_fit)
+    record = encode_record(dict(quick_gelu=settings['quick_gelu'],
+                                clip_file=osp.basename(args.clip), clip_sha256=None))
+    for tower in ('backbone.', 'cls_head.text_encoder.'):
+        state_dict[tower + RECORD] = record.clone()
     torch.save(dict(state_dict=state_dict,
                     meta=dict(converted_from=osp.basename(args.src), settings=settings)),
                args.out)
     print(f'wrote {args.out}: {len(state_dict)} tensors')
     print('config: backbone n_ctx={vision_n_ctx} depth={vision_depth}; text prompt '
-          'learner n_ctx={text_n_ctx} depth={text_depth}; fusion {fusion}'.format(**settings))
+          'learner n_ctx={text_n_ctx} depth={text_depth}; fusion {fusion}; '
+          'quick_gelu={quick_gelu} (both towers)'.format(**settings))
     return settings
 
 

@@ -10,8 +10,10 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     sync_buffers=dict(type='SyncBuffersHook'))
 
-# The model takes the label set of each dataset (metainfo=dict(classes=...)).
-custom_hooks = [dict(type='LabelSetHook')]
+# The model takes the label set of each dataset (metainfo=dict(classes=...));
+# checkpoints leave out the frozen CLIP weights (SmallCheckpointHook(
+# save_clip_weights=True) writes full ones; tools/publish_checkpoint.py too).
+custom_hooks = [dict(type='LabelSetHook'), dict(type='SmallCheckpointHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

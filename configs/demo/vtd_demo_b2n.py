@@ -10,18 +10,19 @@ clip_arch = dict(
     vision_cfg=dict(image_size=32, patch_size=8, width=96, layers=3, head_width=32),
     text_cfg=dict(context_length=16, vocab_size=49408, width=64, heads=2, layers=3))
 clip_weights = 'vtd_mm/demo/weights/tiny_clip_world.pt'
+clip_quick_gelu = True  # the tiny CLIP is trained with QuickGELU, as OpenAI's
 num_frames = 8
 train_set, test_set = 'base', 'base'
 
 model = dict(
     type='Recognizer2D',
     backbone=dict(type='CLIPVisionBackbone', arch=clip_arch, pretrained=clip_weights,
-                  n_ctx=4, depth=3),
+                  quick_gelu=clip_quick_gelu, n_ctx=4, depth=3),
     cls_head=dict(
         type='VTDHead', num_classes=16, in_channels=64, num_frames=num_frames,
         class_names=f'{data_root}/classes_{train_set}.txt',
         text_encoder=dict(type='CLIPTextEncoder', arch=clip_arch, pretrained=clip_weights,
-                          template='a {}.',
+                          quick_gelu=clip_quick_gelu, template='a {}.',
                           prompt_learner=dict(type='TextPromptLearner', n_ctx=4, depth=3,
                                               ctx_init='a photo of a')),
         fusion=dict(type='ConfidenceAwareFusion', num_heads=4, attn_drop=0.1),
@@ -90,5 +91,5 @@ train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(logger=dict(interval=5),
-                     checkpoint=dict(interval=max_epochs, save_best=None, max_keep_ckpts=1))
+                     checkpoint=dict(interval=max_epochs, save_best=None, max_keep_ckpts=2))
 randomness = dict(seed=0)

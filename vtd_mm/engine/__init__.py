@@ -1,5 +1,10 @@
+from .checkpoint_loader import CheckpointFileError, read_checkpoint, register_checked_loader
 from .label_set_hook import LabelSetHook, dataset_class_names, label_set_heads
 from .runner_setup import add_common_args, hold_effective_batch, load_config, prepare_config
+from .small_checkpoint_hook import SmallCheckpointHook, frozen_clip_towers
 
-__all__ = ['LabelSetHook', 'add_common_args', 'dataset_class_names', 'hold_effective_batch',
+register_checked_loader()
+
+__all__ = ['CheckpointFileError', 'LabelSetHook', 'SmallCheckpointHook', 'frozen_clip_towers',
+           'read_checkpoint', 'register_checked_loader', 'add_common_args', 'dataset_class_names', 'hold_effective_batch',
            'label_set_heads', 'load_config', 'prepare_config']

@@ -359,6 +359,58 @@ def _load_strict(module, weights: TowerWeights, tower: str, arch: CLIPArch):
     module.load_state_dict(state, strict=True)
 
 
+def _explicit_quick_gelu(arch, quick_gelu):
+    """The activation the config states, or None when it states none.
+
+    ``quick_gelu=True/False``, a ``-quickgelu`` model name or an arch dict with
+    a ``quick_gelu`` key state it; a plain open_clip name (``'ViT-B-16'``)
+    does not: its GELU default says nothing about the weights.
+    """
+    if quick_gelu is not None:
+        return bool(quick_gelu)
+    if isinstance(arch, CLIPArch):
+        return arch.quick_gelu or None
+    if isinstance(arch, str) and arch.endswith('-quickgelu'):
+        return True
+    if isinstance(arch, dict) and 'quick_gelu' in arch:
+        return bool(arch['quick_gelu'])
+    return None
+
+
+def choose_activation(explicit: Optional[bool], arch: CLIPArch,
+                      weights: Optional['TowerWeights'], tower: str) -> bool:
+    """QuickGELU or GELU for a tower: what the config states, checked
+    against what the weights file proves.
+
+    An OpenAI TorchScript archive, OpenAI's extra keys or fp16 weights prove
+    OpenAI weights, which were trained with QuickGELU: stating GELU for them
+    is an error. A float32 state dict in the OpenAI / open_clip layout proves
+    nothing (OpenAI's weights re-saved in fp32 look like any open_clip
+    model's): with no stated choice the arch's default is used and a warning
+    names it.
+    """
+    if weights is not None and weights.openai:
+        if explicit is False:
+            raise ValueError(
+                f'{weights.source} holds OpenAI CLIP weights (TorchScript archive, '
+                "OpenAI's extra keys or fp16 tensors), which were trained with "
+                'QuickGELU, but quick_gelu=False was set: set quick_gelu=True '
+                '(or leave it unset).')
+        return True
+    if explicit is not None:
+        return explicit
+    if weights is not None:
+        act = 'QuickGELU' if arch.quick_gelu else 'GELU'
+        print_log(
+            f'{weights.source}: the file does not tell whether its weights were '
+            f'trained with QuickGELU (OpenAI CLIP, also when re-saved in fp32) or '
+            f'GELU (most open_clip models); the {tower} tower uses {act}, the '
+            f'default of arch {arch.name!r}. State it in the config: quick_gelu=True '
+            'for OpenAI weights, quick_gelu=False otherwise.',
+            logger='current', level=logging.WARNING)
+    return arch.quick_gelu
+
+
 def build_tower(tower: str, arch, pretrained=None, quick_gelu=None):
     """Build one open_clip tower and load its weights.
 
@@ -366,14 +418,16 @@ def build_tower(tower: str, arch, pretrained=None, quick_gelu=None):
         tower: ``'visual'`` or ``'text'``.
         arch: model name, config dict, or None to infer it from ``pretrained``.
         pretrained: None, a local file or an open_clip tag.
-        quick_gelu: None chooses it: QuickGELU for OpenAI weights (a
-            TorchScript archive, OpenAI's extra keys, or fp16 weights) and for
-            ``-quickgelu`` names, otherwise the arch's own setting.
+        quick_gelu: the activation: True (QuickGELU, every OpenAI CLIP), False
+            (GELU), or None to take it from the arch (``-quickgelu`` names)
+            or the file (see :func:`choose_activation`).
 
     Returns:
-        tuple: (open_clip module, :class:`CLIPArch`, :class:`TowerWeights` or None)
+        tuple: (open_clip module, :class:`CLIPArch`, :class:`TowerWeights` or
+        None, quick_gelu used)
     """
     from open_clip.model import _build_text_tower, _build_vision_tower
+    explicit = _explicit_quick_gelu(arch, quick_gelu)
     weights = load_tower_weights(pretrained, tower, arch)
     if arch is None:
         if weights is None:
@@ -383,16 +437,11 @@ def build_tower(tower: str, arch, pretrained=None, quick_gelu=None):
                              f'{weights.source}; pass arch explicitly.')
         arch = dict(copy.deepcopy(weights.arch), name=os.path.basename(weights.source))
     arch = resolve_arch(arch)
-    if quick_gelu is None:
-        quick_gelu = arch.quick_gelu
-        if weights is not None and weights.openai and not quick_gelu:
-            quick_gelu = True
-            print_log(f'{weights.source}: OpenAI weights, using QuickGELU.',
-                      logger='current', level=logging.INFO)
+    quick_gelu = choose_activation(explicit, arch, weights, tower)
     if tower == VISUAL:
-        module = _build_vision_tower(arch.embed_dim, arch.vision_cfg, bool(quick_gelu))
+        module = _build_vision_tower(arch.embed_dim, arch.vision_cfg, quick_gelu)
     elif tower == TEXT:
-        module = _build_text_tower(arch.embed_dim, arch.text_cfg, bool(quick_gelu))
+        module = _build_text_tower(arch.embed_dim, arch.text_cfg, quick_gelu)
     else:
         raise ValueError(f'tower must be {VISUAL!r} or {TEXT!r}')
     problems = _unsupported(module, tower)
@@ -402,7 +451,7 @@ def build_tower(tower: str, arch, pretrained=None, quick_gelu=None):
             f'{tower} tower ({", ".join(problems)}); use a standard CLIP ViT.')
     if weights is not None:
         _load_strict(module, weights, tower, arch)
-    return module, arch, weights
+    return module, arch, weights, quick_gelu
 
 
 @functools.lru_cache(maxsize=4)

@@ -11,6 +11,7 @@ from mmengine.model import BaseModule
 from mmaction.registry import MODELS
 
 from ...datasets.class_names import ClassNames, load_class_names
+from ..checkpoint_fit import FrozenCLIPTowerState
 from .blocks import run_block, shared_prefix_block, suffix_mask
 from .loading import TEXT, build_tower, get_tokenizer
 
@@ -56,7 +57,7 @@ def pack_prompts(ids: torch.Tensor, eos: torch.Tensor, prefix_len: int) -> Packe
 
 
 @MODELS.register_module()
-class CLIPTextEncoder(BaseModule):
+class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
     """Frozen CLIP text tower + prompt learner: class names -> codebook ``[K, D]``.
 
     Class ``k`` is encoded as ``SOS, P_1..P_n, tokens(template.format(name_k)),
@@ -92,8 +93,14 @@ class CLIPTextEncoder(BaseModule):
         mode (str): ``'shared_prefix'`` (default), ``'cut'`` or ``'full'``.
         freeze_clip (bool): freeze every CLIP weight (default).
         with_cp (bool): activation checkpointing per transformer block.
-        quick_gelu (bool | None): None chooses (see ``build_tower``).
+        quick_gelu (bool | None): True for QuickGELU (every OpenAI CLIP),
+            False for GELU; None takes it from the arch or the file and warns
+            when the file does not tell (see ``choose_activation``).
+
+    Checkpoints loaded into it must fit (see :mod:`..checkpoint_fit`).
     """
+
+    clip_attr = 'text'
 
     MODES = ('shared_prefix', 'cut', 'full')
     CACHED_LABEL_SETS = 4
@@ -107,7 +114,8 @@ class CLIPTextEncoder(BaseModule):
             raise ValueError(f'mode must be one of {self.MODES}, got {mode!r}.')
         if '{}' not in template:
             raise ValueError(f"template must contain '{{}}', got {template!r}.")
-        self.text, self.arch, weights = build_tower(TEXT, arch, pretrained, quick_gelu)
+        self.text, self.arch, weights, quick_gelu = build_tower(TEXT, arch, pretrained, quick_gelu)
+        self._init_clip_state(weights, quick_gelu, freeze_clip)
         scale = None if weights is None else weights.state_dict.get('logit_scale')
         self.init_logit_scale = float(scale) if scale is not None else math.log(1 / 0.07)
         self.mode, self.template, self.with_cp = mode, template, with_cp

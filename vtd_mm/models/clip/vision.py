@@ -4,6 +4,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 from mmaction.registry import MODELS
 
+from ..checkpoint_fit import FrozenCLIPTowerState
 from .blocks import run_block
 from .loading import VISUAL, build_tower
 
@@ -17,7 +18,7 @@ def check_prompt_depth(n_ctx: int, depth: int, num_layers: int, what: str):
 
 
 @MODELS.register_module()
-class CLIPVisionBackbone(BaseModule):
+class CLIPVisionBackbone(FrozenCLIPTowerState, BaseModule):
     """A CLIP ViT (open_clip architecture) with deep visual prompts.
 
     After patch embedding, class token and positional embedding, ``n_ctx``
@@ -37,7 +38,11 @@ class CLIPVisionBackbone(BaseModule):
         freeze_clip (bool): keep every CLIP weight frozen (default). False
             fine-tunes the whole tower.
         with_cp (bool): activation checkpointing per transformer block.
-        quick_gelu (bool | None): None chooses (see ``build_tower``).
+        quick_gelu (bool | None): True for QuickGELU (every OpenAI CLIP),
+            False for GELU; None takes it from the arch or the file and warns
+            when the file does not tell (see ``choose_activation``).
+
+    Checkpoints loaded into it must fit (see :mod:`..checkpoint_fit`).
 
     Shapes:
         input ``[N*T, 3, H, W]`` -> output ``[N*T, embed_dim]``.
@@ -47,14 +52,15 @@ class CLIPVisionBackbone(BaseModule):
                  prompt_init_std=0.02, freeze_clip=True, with_cp=False,
                  quick_gelu=None, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
-        self.visual, self.arch, _ = build_tower(VISUAL, arch, pretrained, quick_gelu)
+        self.visual, self.arch, weights, quick_gelu = build_tower(
+            VISUAL, arch, pretrained, quick_gelu)
+        self._init_clip_state(weights, quick_gelu, freeze_clip)
         self.width = self.visual.conv1.out_channels
         self.embed_dim = self.visual.output_dim
         self.num_layers = len(self.visual.transformer.resblocks)
         check_prompt_depth(n_ctx, depth, self.num_layers, type(self).__name__)
         self.n_ctx, self.depth = n_ctx, depth if n_ctx else 0
         self.with_cp = with_cp
-        self.freeze_clip = freeze_clip
         if n_ctx:
             self.prompts = nn.Parameter(torch.empty(depth, n_ctx, self.width))
             nn.init.normal_(self.prompts, std=prompt_init_std)

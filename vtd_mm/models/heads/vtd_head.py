@@ -8,6 +8,7 @@ from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
 
 from ...datasets.class_names import ClassNames, load_class_names
+from ..checkpoint_fit import check_keys, state_tensors
 
 
 @MODELS.register_module()
@@ -23,7 +24,8 @@ class VTDHead(BaseHead):
     3. fusion ``f~_t = fusion(f_t, z)``;
     4. logits ``l_k = exp(logit_scale) sum_t w_kt cos(f~_t, c_k) / sum_t w_kt``.
 
-    The softmax and the logits run in fp32 under autocast. At test time the
+    The softmax and the logits run in fp32 under autocast (in float64 for
+    float64 inputs). At test time the
     frames of all views of a video arrive together (``num_segs = views * T``):
     each view of ``num_frames`` frames is scored on its own and MMAction2's
     ``average_clips`` combines them.
@@ -84,6 +86,12 @@ class VTDHead(BaseHead):
     def init_weights(self):
         """Keep CLIP's weights; the fusion layers use PyTorch's default init."""
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Every tensor of the head must be in the checkpoint, with its shape
+        (the text encoder checks its own part)."""
+        check_keys(self, state_dict, prefix, state_tensors(self), delegated=('text_encoder.',))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def set_class_names(self, class_names: ClassNames) -> None:
         """Swap the label set (zero-shot / novel classes); the codebook follows."""
         self.class_names = load_class_names(class_names)
@@ -111,8 +119,10 @@ class VTDHead(BaseHead):
         """
         f = self.frame_features(x, num_segs)
         codebook = self.text_encoder(self.class_names)
+        # at least fp32 (float64 stays float64, for exactness checks)
+        dtype = torch.promote_types(f.dtype, torch.float32)
         with torch.autocast(device_type=f.device.type, enabled=False):
-            f32, c32 = f.float(), codebook.float()
+            f32, c32 = f.to(dtype), codebook.to(dtype)
             c_unit = F.normalize(c32, dim=-1)
             if self.confidence:
                 sim = F.normalize(f32, dim=-1) @ c_unit.t()               # [B, T, K]
@@ -131,8 +141,8 @@ class VTDHead(BaseHead):
         if self.fusion is not None:
             fused = self.fusion(f, codebook[video_token].to(f.dtype)[:, None])
         with torch.autocast(device_type=f.device.type, enabled=False):
-            cos = F.normalize(fused.float(), dim=-1) @ c_unit.t()          # [B, T, K]
-            logits = self.logit_scale.float().exp() * (weights * cos).sum(1) / weights.sum(1)
+            cos = F.normalize(fused.to(dtype), dim=-1) @ c_unit.t()        # [B, T, K]
+            logits = self.logit_scale.to(dtype).exp() * (weights * cos).sum(1) / weights.sum(1)
         return dict(logits=logits, weights=weights, frame_tokens=tokens,
                     video_token=video_token, fused=fused)
 
