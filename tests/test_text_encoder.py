@@ -84,7 +84,7 @@ def test_shared_prefix_equals_full_sequence(tiny_arch, with_cp):
     torch.manual_seed(0)
     enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(n_ctx=8, depth=3),
                           mode='full', with_cp=with_cp)
-    names = NAMES + ['a', 'abseiling', 'tai chi']  # several classes per suffix length
+    names = NAMES + ['a', 'juggling', 'tai chi']  # several classes per suffix length
     enc.double()
     enc.mode = 'full'
     full, full_grad = codebook_and_grads(enc, names)
@@ -206,3 +206,44 @@ def test_long_name_is_truncated_with_warning(tiny_arch):
     enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(n_ctx=16))
     ids, eos = enc.tokenize(['word ' * 80])
     assert int(eos[0]) == 76 and int(ids[0, 76]) == enc.tokenizer.eot_token_id
+
+
+def test_colliding_class_names_are_an_error(tiny_arch):
+    """Names that give the same prompt would share a codebook row: one of them
+    could never be predicted. Equal names, names equal after the tokenizer's
+    normalisation, and names equal after truncation are all refused by name."""
+    from mmaction.registry import MODELS
+    enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(n_ctx=16))
+    for names, clash in [(['dive', 'run', 'dive'], "['dive', 'dive']"),
+                         (['Dive', 'run', 'dive '], "['Dive', 'dive ']"),
+                         (['ride_bike', 'ride bike'], "['ride_bike', 'ride bike']"),
+                         (['word ' * 80 + 'a', 'word ' * 80 + 'b', 'c'], 'word word')]:
+        with pytest.raises(ValueError, match='give identical text prompts') as err:
+            enc.tokenize(names)
+        assert clash in str(err.value)
+    enc.tokenize(['dive', 'run', 'dive in'])  # distinct: fine
+    head = dict(type='VTDHead', num_classes=3, in_channels=32,
+                text_encoder=dict(type='CLIPTextEncoder', arch=tiny_arch))
+    with pytest.raises(ValueError, match=r"\['Dive', 'dive'\]"):  # at build time
+        MODELS.build(dict(head, class_names=['Dive', 'run', 'dive']))
+    built = MODELS.build(dict(head, class_names=['a', 'b', 'c']))
+    with pytest.raises(ValueError, match='identical text prompts'):  # and at a swap
+        built.set_class_names(['a', 'b', 'A'])
+    assert built.class_names == ['a', 'b', 'c']
+
+
+def test_shipped_label_sets_give_distinct_prompts(tiny_arch):
+    """Every label file of the package, with the configs' longest context (16)."""
+    import glob
+    import os
+    from vtd_mm.datasets import load_class_names
+    enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(n_ctx=16))
+    files = glob.glob(os.path.join(os.path.dirname(vtd_mm_file()), 'datasets', 'labels', '*.csv'))
+    assert len(files) >= 15
+    for path in files:
+        enc.tokenize(load_class_names(path))
+
+
+def vtd_mm_file():
+    import vtd_mm
+    return vtd_mm.__file__

@@ -12,6 +12,7 @@ MMAction2's ``init_recognizer``.
 import os
 import os.path as osp
 import pickle
+import zipfile
 
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
@@ -21,29 +22,42 @@ class CheckpointFileError(RuntimeError):
     """A checkpoint file that cannot be read."""
 
 
-def read_checkpoint(filename: str, map_location=None):
-    """``torch.load(filename, weights_only=True)`` with errors that name the file."""
+def read_checkpoint(filename: str, map_location=None, what: str = 'checkpoint'):
+    """``torch.load(filename, weights_only=True)`` with errors that name the
+    file (``what`` it is meant to be)."""
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint not found: {filename}')
+        raise FileNotFoundError(f'{what} not found: {filename}')
     size = os.path.getsize(filename)
     if size == 0:
         raise CheckpointFileError(
-            f'checkpoint {filename} is empty (0 bytes): the run that wrote it was '
+            f'{what} {filename} is empty (0 bytes): the run that wrote it was '
             'probably stopped while saving, or the disk was full. Use an earlier '
             'checkpoint of the work dir (or delete this one and resume).')
+    with open(filename, 'rb') as f:
+        head = f.read(4)
+    truncated = (f'{what} {filename} ({size} bytes) cannot be read: it is truncated '
+                 '(an interrupted save or copy)')
+    if not zipfile.is_zipfile(filename):
+        if head.startswith(b'PK'):  # a zip archive without its end: cut short
+            raise CheckpointFileError(truncated + '. Copy it again or use an earlier '
+                                      'checkpoint.')
+        if not head.startswith(b'\x80'):  # neither torch.save's zip nor a legacy pickle
+            raise CheckpointFileError(
+                f'{filename} ({size} bytes) is not a PyTorch {what} (it starts with '
+                f'{head!r}): pass the right file.')
     try:
         return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         raise CheckpointFileError(
-            f'checkpoint {filename} holds Python objects that the safe loader '
-            f'(weights_only=True) refuses: {err}. Only load checkpoints you trust; '
-            'convert foreign ones with tools/convert_checkpoint.py.') from err
+            f'{what} {filename} holds Python objects that the safe loader '
+            f'(weights_only=True) refuses ({str(err).splitlines()[0]}). Only load '
+            'checkpoints you trust; convert foreign ones with '
+            'tools/convert_checkpoint.py.') from err
     except (EOFError, RuntimeError, OSError, ValueError) as err:
+        first = str(err).splitlines()[0] if str(err) else ''
         raise CheckpointFileError(
-            f'checkpoint {filename} ({size} bytes) cannot be read: it is truncated '
-            f'(an interrupted save or copy) or not a PyTorch checkpoint '
-            f'({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ""}). '
+            truncated + f' or not a PyTorch checkpoint ({type(err).__name__}: {first}). '
             'Copy it again or use an earlier checkpoint.') from err
 
 

@@ -31,7 +31,14 @@ def check_labels(dataset, num_names: int, what: str) -> None:
         return
     top = -1
     for i in range(len(dataset)):  # data_list is serialised away: read entries back
-        label = dataset.get_data_info(i).get('label')
+        info = dataset.get_data_info(i)
+        label = info.get('label')
+        if isinstance(label, int) and label < 0:
+            raise ValueError(
+                f'{what}: entry {i + 1} of the annotation list '
+                f'{getattr(dataset, "ann_file", "")!r} ({info.get("filename", "")!r}) has '
+                f'label {label}; labels are class ids 0..{num_names - 1}. Remove '
+                'unlabelled videos from the list.')
         if isinstance(label, int) and label > top:
             top = label
     if top >= num_names:
@@ -40,6 +47,30 @@ def check_labels(dataset, num_names: int, what: str) -> None:
             f'label {top}, but its label set has {num_names} names. '
             'Use the label file that belongs to this list (its ids must '
             'match the labels of the list).')
+
+
+def check_clip_len(dataset, heads, what: str) -> None:
+    """The pipeline's clips must have the head's ``num_frames`` frames.
+
+    A clip of a multiple of ``num_frames`` frames would be split into several
+    views by the head: a broadcast error in training, and at test every clip
+    silently scored as several views. Views come from ``num_clips`` and crops.
+    """
+    transforms = getattr(getattr(dataset, 'pipeline', None), 'transforms', [])
+    for t in transforms:
+        clip_len = getattr(t, 'clip_len', None)
+        if not isinstance(clip_len, int):
+            continue
+        for head in heads:
+            frames = getattr(head, 'num_frames', None)
+            if frames and clip_len != frames:
+                raise ValueError(
+                    f'{what}: the pipeline samples clips of {clip_len} frames '
+                    f'({type(t).__name__}(clip_len={clip_len})), but '
+                    f'{type(head).__name__}.num_frames={frames}. A clip is one view of '
+                    'num_frames frames (more views come from num_clips and crops): '
+                    f'set clip_len={frames} in the pipeline or num_frames={clip_len} '
+                    'in the head.')
 
 
 @HOOKS.register_module()
@@ -56,9 +87,10 @@ class LabelSetHook(Hook):
     eval mode). After validation the training label set comes back.
 
     A dataset without ``classes`` leaves the model's label set as it is. The
-    labels of the annotation list are checked against the label set, and a
-    model whose head cannot change its label set gets a clear error when the
-    sizes differ.
+    labels of the annotation list are checked against the label set (no
+    negative labels, none beyond it), the clip length of the pipeline against
+    the head's ``num_frames``, and a model whose head cannot change its label
+    set gets a clear error when the sizes differ.
     """
 
     priority = 'NORMAL'
@@ -77,6 +109,7 @@ class LabelSetHook(Hook):
     def _apply(self, runner, dataset, what: str):
         names = dataset_class_names(dataset)
         heads = label_set_heads(runner.model)
+        check_clip_len(dataset, heads, what)
         if names is None:
             if heads:
                 self._check(dataset, len(heads[0].class_names), what)

@@ -43,11 +43,27 @@ def hold_effective_batch(cfg, launcher: str):
     return cfg
 
 
+def _key_value_action():
+    """mmengine's ``DictAction`` with an argparse error for an item without '='
+    (mmengine fails with 'not enough values to unpack')."""
+    import argparse
+    from mmengine.config import DictAction
+
+    class KeyValueAction(DictAction):
+        def __call__(self, parser, namespace, values, option_string=None):
+            bad = [v for v in values if '=' not in v]
+            if bad:
+                raise argparse.ArgumentError(
+                    self, f'expects key=value items, got {bad[0]!r} (e.g. '
+                    f'{bad[0]}=VALUE; quote values with spaces)')
+            super().__call__(parser, namespace, values, option_string)
+    return KeyValueAction
+
+
 def add_common_args(parser):
     """Arguments shared by the train and test tools (MMAction2's names)."""
-    from mmengine.config import DictAction
     parser.add_argument('--work-dir', help='the dir to save logs and models')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=_key_value_action(),
                         help='override config settings, key=value (see MMAction2)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')

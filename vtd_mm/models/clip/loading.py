@@ -154,7 +154,8 @@ def _read_clip_file(path: str):
     if _is_torchscript(path):
         # OpenAI's release format; TorchScript archives are not pickles.
         return torch.jit.load(path, map_location='cpu').state_dict(), True
-    return torch.load(path, map_location='cpu', weights_only=True), False
+    from ...engine.checkpoint_loader import read_checkpoint
+    return read_checkpoint(path, 'cpu', what='CLIP weights file'), False
 
 
 def _normalise(obj, path: str):

@@ -164,11 +164,28 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
                     body = body[:room]
                 row = [tok.sot_token_id] + [_PLACEHOLDER_ID] * n + body + [tok.eot_token_id]
                 ids[k, :len(row)] = torch.tensor(row)
+            self._check_distinct(names, ids, room)
             if len(self._tokens) > 8:
                 self._tokens.clear()
             eos = ids.argmax(dim=-1)
             self._tokens[key] = (ids, eos, pack_prompts(ids, eos, 1 + n))
         return self._tokens[key]
+
+    def _check_distinct(self, names: Sequence[str], ids: torch.Tensor, room: int) -> None:
+        """Classes whose prompts are the same token sequence get the same
+        codebook row, so one of them could never be predicted: an error."""
+        groups = {}
+        for name, row in zip(names, ids.tolist()):
+            groups.setdefault(tuple(row), []).append(name)
+        clashes = [group for group in groups.values() if len(group) > 1]
+        if clashes:
+            raise ValueError(
+                f'{sum(map(len, clashes))} class names give identical text prompts '
+                f'(template {self.template!r}; the tokenizer lower-cases and '
+                f"normalises spaces, '_' reads as ' ', and a prompt keeps {room} "
+                f'tokens after the context): {clashes[:5]}. Each group would share '
+                'one codebook row and all but one of its classes could never be '
+                'predicted: make the names distinct (or shorter).')
 
     def tokenize(self, names: Sequence[str]) -> Tuple[torch.Tensor, torch.Tensor]:
         """Prompt token ids ``[K, context_length]`` and EOS positions ``[K]``.

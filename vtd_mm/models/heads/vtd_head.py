@@ -82,6 +82,7 @@ class VTDHead(BaseHead):
         if len(self.class_names) != num_classes:
             raise ValueError(f'num_classes={num_classes} but the label set has '
                              f'{len(self.class_names)} class names.')
+        self.text_encoder.tokenize(self.class_names)  # names must give distinct prompts
 
     def init_weights(self):
         """Keep CLIP's weights; the fusion layers use PyTorch's default init."""
@@ -94,8 +95,10 @@ class VTDHead(BaseHead):
 
     def set_class_names(self, class_names: ClassNames) -> None:
         """Swap the label set (zero-shot / novel classes); the codebook follows."""
-        self.class_names = load_class_names(class_names)
-        self.num_classes = len(self.class_names)
+        names = load_class_names(class_names)
+        self.text_encoder.tokenize(names)  # names must give distinct prompts
+        self.class_names = names
+        self.num_classes = len(names)
 
     def frame_features(self, x: torch.Tensor, num_segs: int) -> torch.Tensor:
         """Backbone features [N * S, ...] -> frame features [N * S / T, T, D]."""
@@ -145,6 +148,16 @@ class VTDHead(BaseHead):
             logits = self.logit_scale.to(dtype).exp() * (weights * cos).sum(1) / weights.sum(1)
         return dict(logits=logits, weights=weights, frame_tokens=tokens,
                     video_token=video_token, fused=fused)
+
+    def loss(self, feats: torch.Tensor, data_samples: Sequence, num_segs: int = 1,
+             **kwargs) -> Dict:
+        """Training takes one view of ``num_frames`` frames per video."""
+        if self.num_frames and num_segs != self.num_frames:
+            raise ValueError(
+                f'VTDHead: training clips have {num_segs} frames, but num_frames='
+                f'{self.num_frames}: set clip_len={self.num_frames} (one clip, no '
+                'extra crops) in the training pipeline, or num_frames to its clip_len.')
+        return super().loss(feats, data_samples, num_segs=num_segs, **kwargs)
 
     def forward(self, x: torch.Tensor, num_segs: int = 1, **kwargs) -> torch.Tensor:
         """Frames [N * S, C] -> logits [N * views, K]."""
