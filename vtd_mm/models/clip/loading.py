@@ -249,6 +249,9 @@ class _WeightCache:
     def clear(self):
         self._entries.clear()
 
+    def __bool__(self):
+        return bool(self._entries)
+
 
 _CACHE = _WeightCache()
 
@@ -256,6 +259,14 @@ _CACHE = _WeightCache()
 def clear_cache():
     """Drop CLIP weights read for one tower but not yet taken by the other."""
     _CACHE.clear()
+
+
+def release_unclaimed():
+    """Called by each tower's forward: once a model runs it is built, so a part
+    no tower took (e.g. the text weights of a CLIP file whose vision tower
+    feeds a TSNHead) will never be taken; free it."""
+    if _CACHE:
+        _CACHE.clear()
 
 
 def _looks_like_path(s: str) -> bool:

@@ -13,7 +13,7 @@ from mmaction.registry import MODELS
 from ...datasets.class_names import ClassNames, load_class_names
 from ..checkpoint_fit import FrozenCLIPTowerState
 from .blocks import run_block, shared_prefix_block, suffix_mask
-from .loading import TEXT, build_tower, get_tokenizer
+from .loading import TEXT, build_tower, get_tokenizer, release_unclaimed
 
 _PLACEHOLDER_ID = 0  # context slots; their embeddings are replaced
 
@@ -272,6 +272,7 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
 
     def forward(self, class_names: Optional[ClassNames] = None) -> torch.Tensor:
         """Codebook ``[K, embed_dim]`` of ``class_names`` (default: ``self.class_names``)."""
+        release_unclaimed()
         if class_names is None:
             if self.class_names is None:
                 raise ValueError('No class names: pass them to forward() or set '

@@ -6,7 +6,7 @@ from mmaction.registry import MODELS
 
 from ..checkpoint_fit import FrozenCLIPTowerState
 from .blocks import run_block
-from .loading import VISUAL, build_tower
+from .loading import VISUAL, build_tower, release_unclaimed
 
 
 def check_prompt_depth(n_ctx: int, depth: int, num_layers: int, what: str):
@@ -91,6 +91,7 @@ class CLIPVisionBackbone(FrozenCLIPTowerState, BaseModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Frames [N*T, 3, H, W] -> frame embeddings [N*T, embed_dim]."""
+        release_unclaimed()
         v = self.visual
         x = v.ln_pre(self.embed(x))
         n = self.n_ctx
