@@ -5,6 +5,8 @@ from .small_checkpoint_hook import SmallCheckpointHook, frozen_clip_towers
 
 register_checked_loader()
 
-__all__ = ['CheckpointFileError', 'LabelSetHook', 'SmallCheckpointHook', 'frozen_clip_towers',
-           'read_checkpoint', 'register_checked_loader', 'add_common_args', 'dataset_class_names', 'hold_effective_batch',
-           'label_set_heads', 'load_config', 'prepare_config']
+__all__ = [
+    'CheckpointFileError', 'LabelSetHook', 'SmallCheckpointHook', 'add_common_args',
+    'dataset_class_names', 'frozen_clip_towers', 'hold_effective_batch', 'label_set_heads',
+    'load_config', 'prepare_config', 'read_checkpoint', 'register_checked_loader'
+]
