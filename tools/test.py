@@ -33,7 +33,7 @@ def main(argv=None):
     if args.dump:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise SystemExit('--dump must be a .pkl or .pickle file')
-        dump = dict(type='DumpResults', out_file_path=args.dump)
+        dump = dict(type='DumpPredictions', out_file_path=args.dump)
         evaluators = cfg.test_evaluator
         cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
                               else [evaluators]) + [dump]

@@ -13,7 +13,9 @@ default_hooks = dict(
 # The model takes the label set of each dataset (metainfo=dict(classes=...));
 # checkpoints leave out the frozen CLIP weights (SmallCheckpointHook(
 # save_clip_weights=True) writes full ones; tools/publish_checkpoint.py too).
-custom_hooks = [dict(type='LabelSetHook'), dict(type='SmallCheckpointHook')]
+# SkippedVideosHook names the videos a dataset with skip_broken=True skipped.
+custom_hooks = [dict(type='LabelSetHook'), dict(type='SmallCheckpointHook'),
+                dict(type='SkippedVideosHook')]
 
 env_cfg = dict(
     cudnn_benchmark=False,

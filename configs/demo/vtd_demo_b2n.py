@@ -48,20 +48,20 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=16, num_workers=2, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='VideoDataset', ann_file=f'{data_root}/train_{train_set}.txt',
+    dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/train_{train_set}.txt',
                  metainfo=dict(classes=f'{data_root}/classes_{train_set}.txt'),
                  data_prefix=dict(video=f'{data_root}/videos'), pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=16, num_workers=2, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='VideoDataset', ann_file=f'{data_root}/val_{train_set}.txt',
+    dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/val_{train_set}.txt',
                  metainfo=dict(classes=f'{data_root}/classes_{train_set}.txt'),
                  data_prefix=dict(video=f'{data_root}/videos'), pipeline=test_pipeline,
                  test_mode=True))
 test_dataloader = dict(
     batch_size=16, num_workers=2, persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='VideoDataset', ann_file=f'{data_root}/test_{test_set}.txt',
+    dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/test_{test_set}.txt',
                  metainfo=dict(classes=f'{data_root}/classes_{test_set}.txt'),
                  data_prefix=dict(video=f'{data_root}/videos'), pipeline=test_pipeline,
                  test_mode=True))

@@ -52,12 +52,12 @@ data_root = 'data/kinetics400'
 train_dataloader = dict(
     batch_size=16, num_workers=8, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='VideoDataset', ann_file=f'{data_root}/kinetics400_train_list_videos.txt',
+    dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/kinetics400_train_list_videos.txt',
                  data_prefix=dict(video=f'{data_root}/videos_train'), pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=16, num_workers=8, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='VideoDataset', ann_file=f'{data_root}/kinetics400_val_list_videos.txt',
+    dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/kinetics400_val_list_videos.txt',
                  data_prefix=dict(video=f'{data_root}/videos_val'), pipeline=val_pipeline,
                  test_mode=True))
 test_dataloader = val_dataloader

@@ -56,7 +56,7 @@ def _loader(split, pipeline, shuffle, batch_size):
     return dict(
         batch_size=batch_size, num_workers=1, persistent_workers=False,
         sampler=dict(type='DefaultSampler', shuffle=shuffle),
-        dataset=dict(type='VideoDataset', ann_file=f'{data_root}/{split}_list.txt',
+        dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/{split}_list.txt',
                      data_prefix=dict(video=f'{data_root}/videos'), pipeline=pipeline,
                      test_mode=not shuffle))
 

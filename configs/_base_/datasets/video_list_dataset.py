@@ -3,7 +3,7 @@
 # configs override ann_file / data_prefix.
 _base_ = ['video_clip_pipelines.py']
 
-dataset_type = 'VideoDataset'
+dataset_type = 'CheckedVideoDataset'  # names (or skips, skip_broken=True) broken videos
 loader = dict(num_workers=8, persistent_workers=True)
 
 train_dataloader = dict(

@@ -1,0 +1,118 @@
+"""Broken videos in a list: named, optionally skipped in training, found beforehand."""
+import copy
+import os
+import subprocess
+import sys
+
+import pytest
+from mmaction.registry import DATASETS, TRANSFORMS
+from mmengine.config import Config
+
+from vtd_mm.datasets import BrokenVideoError
+
+from .videos import make_dataset
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY_CFG = os.path.join(ROOT, 'tests', 'configs', 'vtd_tiny.py')
+BROKEN = {'empty.mp4': 'zero bytes', 'cut.mp4': 'truncated', 'notes.mp4': 'a text file'}
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+    """Tiny dataset whose train list also names three broken files and a missing one."""
+    root = tmp_path_factory.mktemp('broken')
+    lists = make_dataset(str(root), per_class=2)
+    videos = root / 'videos'
+    good = (videos / 'train_red_0.mp4').read_bytes()
+    (videos / 'empty.mp4').write_bytes(b'')
+    (videos / 'cut.mp4').write_bytes(good[:len(good) // 2])
+    (videos / 'notes.mp4').write_text('see the shared drive for the real file\n')
+    lines = open(lists['train']).read().splitlines()
+    mixed = lines[:2] + ['empty.mp4 0'] + lines[2:4] + ['cut.mp4 1', 'notes.mp4 2'] + lines[4:]
+    (root / 'mixed_list.txt').write_text('\n'.join(mixed) + '\n')
+    (root / 'with_missing.txt').write_text('\n'.join(mixed + ['gone.mp4 1']) + '\n')
+    return root
+
+
+def dataset_cfg(data, **kwargs):
+    os.environ['VTD_TINY_DATA'] = str(data)
+    try:
+        cfg = copy.deepcopy(Config.fromfile(TINY_CFG).train_dataloader.dataset)
+    finally:
+        os.environ.pop('VTD_TINY_DATA')
+    cfg.update(ann_file=str(data / 'mixed_list.txt'), **kwargs)
+    return cfg
+
+
+def test_error_names_the_file(data):
+    for test_mode in (False, True):
+        dataset = DATASETS.build(dataset_cfg(data, test_mode=test_mode))
+        assert dataset[0]['inputs'].shape[0] == 4                    # a good entry
+        with pytest.raises(BrokenVideoError, match=r'empty.mp4 \(entry 3 of .*mixed_list.txt; '
+                                                   r'DecordInit: RuntimeError: Error reading 0'):
+            dataset[2]
+        for idx, name in ((5, 'cut.mp4'), (6, 'notes.mp4')):
+            with pytest.raises(BrokenVideoError, match=name) as err:
+                dataset[idx]
+            assert err.value.filename.endswith(name)
+    # in test mode skip_broken does not apply: a metric must not lose videos silently
+    with pytest.raises(BrokenVideoError, match='empty.mp4'):
+        DATASETS.build(dataset_cfg(data, test_mode=True, skip_broken=True))[2]
+
+
+@TRANSFORMS.register_module()
+class FailingResizeForTest:
+    def __call__(self, results):
+        raise ValueError('scale must be positive')
+
+
+def test_other_pipeline_errors_are_not_taken_for_broken_videos(data):
+    cfg = dataset_cfg(data, skip_broken=True)
+    cfg.pipeline.insert(3, dict(type='FailingResizeForTest'))
+    with pytest.raises(ValueError, match='scale must be positive'):
+        DATASETS.build(cfg)[0]
+
+
+def test_skipped_in_training_with_a_summary(data, tmp_path):
+    env = dict(os.environ, VTD_TINY_DATA=str(data), PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
+    train = [sys.executable, 'tools/train.py', TINY_CFG, '--cfg-options',
+             f'train_dataloader.dataset.ann_file={data / "mixed_list.txt"}',
+             'train_cfg.max_epochs=1', 'train_dataloader.batch_size=3']
+    # without skip_broken: stops, naming the file
+    out = subprocess.run(train + ['--work-dir', str(tmp_path / 'a')], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode != 0
+    assert 'BrokenVideoError: cannot decode video' in out.stderr and 'mixed_list.txt' in out.stderr
+    # with skip_broken: every broken file is named in the log, the epoch ends
+    out = subprocess.run(train + ['train_dataloader.dataset.skip_broken=True',
+                                  '--work-dir', str(tmp_path / 'b')], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=600)
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-4000:]
+    assert 'Epoch(train) [1]' in log and 'Epoch(val) [1]' in log
+    for name in BROKEN:
+        assert f'skipped undecodable video {os.path.join(data, "videos", name)}' in log
+    assert 'epoch 1: skipped 3 undecodable videos (3 files)' in log
+
+
+def test_check_videos_tool(data, tmp_path):
+    sys.path.insert(0, os.path.join(ROOT, 'tools', 'data'))
+    import check_videos
+    result = check_videos.main([str(data / 'with_missing.txt'), '--data-prefix',
+                                str(data / 'videos'), '--workers', '2',
+                                '--out-dir', str(tmp_path)])
+    broken = {os.path.basename(path): reason for _, _, path, reason in result['broken']}
+    assert set(broken) == set(BROKEN) | {'gone.mp4'}
+    assert broken['empty.mp4'] == 'empty file (0 bytes)' and broken['gone.mp4'] == 'file not found'
+    assert 'RuntimeError' in broken['cut.mp4'] and 'RuntimeError' in broken['notes.mp4']
+    report = open(result['broken_file']).read().splitlines()
+    assert report[0].split('\t')[0] == '3' and report[0].split('\t')[1].endswith('empty.mp4')
+    clean = open(result['clean_file']).read().splitlines()
+    original = open(data / 'with_missing.txt').read().splitlines()
+    assert clean == [line for line in original if line.split()[0] not in broken]
+    assert len(clean) == 6
+    # --frames N decodes a sample of frames and finds the same files here
+    fast = check_videos.main([str(data / 'with_missing.txt'), '--data-prefix',
+                              str(data / 'videos'), '--workers', '1', '--frames', '3',
+                              '--out-dir', str(tmp_path / 'fast')])
+    assert [b[2] for b in fast['broken']] == [b[2] for b in result['broken']]

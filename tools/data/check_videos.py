@@ -1,0 +1,100 @@
+"""Decode every video of an annotation list; write a report and a clean list.
+
+    python tools/data/check_videos.py LIST [--data-prefix DIR] [--workers N]
+        [--frames N] [--out-dir DIR]
+
+LIST is MMAction2's "path label ..." video list. Every entry is opened with
+decord and its frames are decoded (all of them, or ``--frames N`` spread over
+the video, the last one included), in parallel, with a progress bar. Written
+next to LIST (or in ``--out-dir``):
+
+- ``<list>.broken.txt``: line number, path and the reason, one per broken entry;
+- ``<list>.clean.txt``: the entries that decoded, unchanged, in their order.
+
+Train on the clean list, or keep the list and set ``skip_broken=True`` on a
+``CheckedVideoDataset``.
+"""
+import argparse
+import os
+import os.path as osp
+from multiprocessing import Pool
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('list', help='annotation list ("path label" per line)')
+    p.add_argument('--data-prefix', default='', help='folder the paths are relative to')
+    p.add_argument('--workers', type=int, default=os.cpu_count() or 1,
+                   help='decoding processes (default: all cores)')
+    p.add_argument('--frames', type=int, default=0,
+                   help='frames to decode per video, spread over it (default 0: all)')
+    p.add_argument('--out-dir', help='where to write the report and the clean list '
+                   '(default: next to LIST)')
+    return p.parse_args(argv)
+
+
+def check_video(path: str, frames: int = 0, chunk: int = 64):
+    """None if ``path`` decodes, else the reason (one line)."""
+    import decord
+    if not osp.isfile(path):
+        return 'file not found'
+    if osp.getsize(path) == 0:
+        return 'empty file (0 bytes)'
+    try:
+        reader = decord.VideoReader(path, num_threads=1)
+        total = len(reader)
+        if total == 0:
+            return 'no frames'
+        if frames and frames < total:
+            indices = sorted({round(i * (total - 1) / max(frames - 1, 1)) for i in range(frames)})
+        else:
+            indices = list(range(total))
+        for start in range(0, len(indices), chunk):
+            reader.get_batch(indices[start:start + chunk])
+    except Exception as err:  # decord raises RuntimeError / DECORDError
+        message = str(err).strip().splitlines()
+        return f'{type(err).__name__}: {message[0] if message else ""}'.strip()
+    return None
+
+
+def _check(job):
+    number, line, path, frames = job
+    return number, line, path, check_video(path, frames)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from mmengine.utils import ProgressBar
+    with open(args.list) as f:
+        entries = [(i + 1, line.rstrip('\n')) for i, line in enumerate(f) if line.strip()]
+    jobs = [(n, line, osp.join(args.data_prefix, line.split()[0]), args.frames)
+            for n, line in entries]
+    results = {}
+    bar = ProgressBar(len(jobs))
+    with Pool(max(1, args.workers)) as pool:
+        for number, line, path, reason in pool.imap_unordered(_check, jobs, chunksize=4):
+            results[number] = (line, path, reason)
+            bar.update()
+    print()
+    out_dir = args.out_dir or osp.dirname(osp.abspath(args.list))
+    os.makedirs(out_dir, exist_ok=True)
+    stem = osp.splitext(osp.basename(args.list))[0]
+    broken_path = osp.join(out_dir, f'{stem}.broken.txt')
+    clean_path = osp.join(out_dir, f'{stem}.clean.txt')
+    broken = [(n, *results[n]) for n in sorted(results) if results[n][2] is not None]
+    with open(broken_path, 'w') as f:
+        for number, _, path, reason in broken:
+            f.write(f'{number}\t{path}\t{reason}\n')
+    with open(clean_path, 'w') as f:
+        for number in sorted(results):
+            if results[number][2] is None:
+                f.write(results[number][0] + '\n')
+    print(f'{len(broken)} of {len(jobs)} videos cannot be decoded; report: {broken_path}; '
+          f'clean list ({len(jobs) - len(broken)} entries): {clean_path}')
+    for number, _, path, reason in broken[:10]:
+        print(f'  line {number}: {path}: {reason}')
+    return dict(broken=broken, broken_file=broken_path, clean_file=clean_path)
+
+
+if __name__ == '__main__':
+    main()
