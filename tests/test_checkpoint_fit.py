@@ -97,7 +97,8 @@ def test_broken_checkpoint_files(tmp_path):
     torch.save(dict(state_dict=tiny_model().state_dict()), whole)
     cut = tmp_path / 'cut.pth'
     cut.write_bytes(whole.read_bytes()[:len(whole.read_bytes()) // 2])
-    with pytest.raises(CheckpointFileError, match=r'cut.pth \(\d+ bytes\) cannot be read: it is truncated'):
+    with pytest.raises(CheckpointFileError,
+                       match=r'cut.pth \(\d+ bytes\) cannot be read: it is truncated'):
         load_checkpoint(tiny_model(), str(cut))  # through mmengine's loader
     text = tmp_path / 'notes.pth'
     text.write_text('not a checkpoint')
@@ -119,7 +120,8 @@ def test_tools_refuse_checkpoints_that_do_not_fit(clip_files, tmp_path):
     weights = [f'model.backbone.pretrained={clip_files[0]}',
                f'model.cls_head.text_encoder.pretrained={clip_files[0]}']
     sd = tiny_model(clip_files[0]).state_dict()
-    no_prompts = save(tmp_path / 'no_prompts.pth', {k: v for k, v in sd.items() if 'prompt' not in k})
+    no_prompts = save(tmp_path / 'no_prompts.pth',
+                      {k: v for k, v in sd.items() if 'prompt' not in k})
     out = run_tool(['tools/test.py', TINY_CFG, no_prompts, '--work-dir', str(tmp_path / 'w1'),
                     '--cfg-options'] + weights, data, ok=False)
     assert 'CheckpointMismatchError' in out and 'lacks backbone.prompts' in out
@@ -154,7 +156,8 @@ def test_publish_small_checkpoint_as_full(clip_files, tmp_path):
                              f'model.backbone.pretrained={clip_files[0]}',
                              f'model.cls_head.text_encoder.pretrained={clip_files[0]}'])
     published = torch.load(out, weights_only=True)
-    assert 'optimizer' not in published and 'backbone.visual.conv1.weight' in published['state_dict']
+    assert 'optimizer' not in published
+    assert 'backbone.visual.conv1.weight' in published['state_dict']
     assert published['meta']['clip_files']['backbone.visual'] == 'clip_7.pt'
     anywhere = tiny_model(None)
     load_checkpoint(anywhere, out)
