@@ -126,6 +126,8 @@ def test_tools_refuse_checkpoints_that_do_not_fit(clip_files, tmp_path):
                     '--cfg-options'] + weights, data, ok=False)
     assert 'CheckpointMismatchError' in out and 'lacks backbone.prompts' in out
     assert 'acc/top1' not in out
+    logs = list((tmp_path / 'w1').glob('*/*.log'))          # also in the work dir's log
+    assert len(logs) == 1 and 'lacks backbone.prompts' in logs[0].read_text()
     out = run_tool(['tools/train.py', TINY_CFG, '--work-dir', str(tmp_path / 'w2'),
                     '--cfg-options', f'load_from={no_prompts}', 'train_cfg.max_epochs=1'] + weights,
                    data, ok=False)
@@ -166,3 +168,27 @@ def test_publish_small_checkpoint_as_full(clip_files, tmp_path):
         a = anywhere.cls_head(anywhere.backbone(x), num_segs=4)
         b = trained.cls_head(trained.backbone(x), num_segs=4)
     torch.testing.assert_close(a, b, atol=0, rtol=0)  # the same weights, the same kernels
+
+
+def test_init_recognizer(clip_files, tmp_path):
+    """MMAction2's init_recognizer drops backbone.pretrained: the stated
+    activation still holds, a small checkpoint is refused with the reason, a
+    published one gives the Runner-built model's scores."""
+    from mmaction.apis import init_recognizer
+    cfg = Config.fromfile(TINY_CFG)
+    for tower in (cfg.model.backbone, cfg.model.cls_head.text_encoder):
+        tower.update(pretrained=clip_files[0], quick_gelu=True)
+    torch.manual_seed(0)
+    built = MODELS.build(copy.deepcopy(cfg.model)).eval()
+    bare = init_recognizer(copy.deepcopy(cfg), device='cpu')
+    assert bare.backbone.clip_file is None                       # pretrained was dropped
+    assert bare.backbone.quick_gelu and bare.cls_head.text_encoder.quick_gelu
+    light = save(tmp_path / 'small.pth', small(built.state_dict()))
+    with pytest.raises(CheckpointMismatchError, match='built with pretrained=None'):
+        init_recognizer(copy.deepcopy(cfg), light, device='cpu')
+    full = save(tmp_path / 'full.pth', built.state_dict())
+    model = init_recognizer(copy.deepcopy(cfg), full, device='cpu')
+    x = torch.randn(8, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(model.cls_head(model.backbone(x), num_segs=4),
+                                   built.cls_head(built.backbone(x), num_segs=4), atol=0, rtol=0)

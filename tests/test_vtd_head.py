@@ -209,5 +209,10 @@ def test_whole_model_under_bf16_autocast(tiny_arch):
     loss.backward()
     assert model.backbone.prompts.grad.abs().sum() > 0
     assert model.cls_head.text_encoder.prompt_learner.ctx.grad.abs().sum() > 0
-    # bf16 keeps about 3 significant digits: the logits stay close to fp32's
+    # Not an exactness check (rule 1 of tests/numerics.py cannot apply): bf16
+    # keeps 8 bits, so worst-case bounds through the towers and a softmax at
+    # temperature 0.01 are vacuous (logits may move by up to 2 * exp(scale)).
+    # This sanity bound catches a broken bf16 path (wrong casts, overflow); the
+    # largest deviation measured over 5 seeds with ATen's default, AVX2 and
+    # AVX-512 kernels used 39% of it.
     torch.testing.assert_close(out['logits'], fp32, atol=0.5, rtol=0.05)

@@ -14,7 +14,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.runner import Runner  # noqa: E402
 
 import vtd_mm  # noqa: E402,F401
-from vtd_mm.engine import add_common_args, load_config, prepare_config  # noqa: E402
+from vtd_mm.engine import add_common_args, load_config, prepare_config, run_logged  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -64,7 +64,7 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = merge_args(load_config(args), args)
     cfg = prepare_config(cfg, args.config, args.work_dir, args.launcher)
-    Runner.from_cfg(cfg).train()
+    run_logged(Runner.from_cfg(cfg), 'train')
 
 
 if __name__ == '__main__':

@@ -81,6 +81,16 @@ def load_config(args):
     return cfg
 
 
+def run_logged(runner, action: str):
+    """``runner.train()`` / ``runner.test()``; an error that stops the run is
+    also written to the work dir's log (mmengine leaves it to stderr only)."""
+    try:
+        return getattr(runner, action)()
+    except Exception as err:
+        runner.logger.error(f'{action} stopped: {type(err).__name__}: {err}')
+        raise
+
+
 def prepare_config(cfg, config_path: str, work_dir=None, launcher: str = 'none'):
     """Work dir, launcher, CPU distributed settings and the effective batch."""
     if work_dir is not None:

@@ -66,6 +66,8 @@ def evaluate_test_sets(cfg: Config, checkpoints: Sequence[Optional[str]],
         x ``scale``, top-1 in % by default) and all ``metrics``.
     """
     from mmengine.runner import Runner
+
+    from ..engine.runner_setup import run_logged
     records = []
     for checkpoint in checkpoints:
         run_cfg = copy.deepcopy(cfg)
@@ -75,7 +77,7 @@ def evaluate_test_sets(cfg: Config, checkpoints: Sequence[Optional[str]],
             runner._test_dataloader = loader_for_set(cfg, test_set)
             runner._test_loop = copy.deepcopy(cfg.test_cfg)
             runner.logger.info(f"test set {test_set['name']} (group {test_set['group']})")
-            metrics = runner.test()
+            metrics = run_logged(runner, 'test')
             if metric not in metrics:
                 raise KeyError(f'metric {metric!r} not among the test metrics '
                                f'{sorted(metrics)}; pass --metric.')
