@@ -34,15 +34,18 @@ class VTDHead(BaseHead):
         num_classes (int): size of the label set used for training.
         in_channels (int): width of the backbone features. If it differs from
             the text embedding width, a linear projection maps to it (e.g. a
-            ResNet backbone); 4-D features are average-pooled first.
+            ResNet backbone); 4-D features are average-pooled first, 5-D
+            features of 3D backbones over space only (their time steps are
+            the frames, see :meth:`frame_features`).
         text_encoder (dict): config of the text side, e.g.
             ``dict(type='CLIPTextEncoder', prompt_learner=...)``.
         class_names (list | str | None): label set; None uses the text
             encoder's ``class_names``.
         fusion (dict | None): config of the fusion module; None skips the
             discrete token (ablation).
-        num_frames (int | None): frames per view T; None treats each forward
-            call as one view.
+        num_frames (int | None): frames per view T (after a 3D backbone: its
+            output time steps); None treats each forward call (2D) or each
+            clip (3D) as one view.
         temperature (float): temperature of the frame-confidence softmax.
         confidence (bool): False weights frames uniformly (ablation).
         init_logit_scale (float | None): None takes CLIP's (from the weights).
@@ -101,8 +104,32 @@ class VTDHead(BaseHead):
         self.num_classes = len(names)
 
     def frame_features(self, x: torch.Tensor, num_segs: int) -> torch.Tensor:
-        """Backbone features [N * S, ...] -> frame features [N * S / T, T, D]."""
-        if x.dim() > 2:  # [N*S, C, H, W] (ResNet) or [N*S, C, T', H, W]
+        """Backbone features -> frame features ``[V, T, D]``: V views of T frames.
+
+        - 2D backbones (``Recognizer2D``): one row per frame, ``[N * S, C]`` or
+          ``[N * S, C, H, W]`` (pooled over space); the S frames of a video
+          form ``S / T`` views of ``T = num_frames``.
+        - 3D backbones (``Recognizer3D``): one row per view, ``[N * V, C, T', H, W]``;
+          its ``T'`` time steps (the clip length after the backbone's temporal
+          strides) are the frames, pooled over space only.
+        """
+        if x.dim() < 2 or x.shape[1] != self.in_channels:
+            raise ValueError(
+                f'VTDHead: the backbone gives features of shape {tuple(x.shape)} '
+                f'({x.shape[1] if x.dim() > 1 else "no"} channels), but in_channels='
+                f'{self.in_channels}: set cls_head.in_channels to the channels of '
+                'the backbone output.')
+        if x.dim() == 5:
+            steps = x.shape[2]
+            if self.num_frames and self.num_frames != steps:
+                raise ValueError(
+                    f'VTDHead: the 3D backbone gives {steps} time steps per clip, but '
+                    f'num_frames={self.num_frames}. After a 3D backbone the frames are its '
+                    'output time steps (the clip length divided by its temporal '
+                    f'strides): set num_frames={steps}, or None.')
+            x = x.flatten(3).mean(-1).transpose(1, 2)                # [V, T', C]
+            return self.proj(x) if self.proj is not None else x
+        if x.dim() > 2:  # [N*S, C, H, W] (ResNet)
             x = x.flatten(2).mean(-1)
         if self.proj is not None:
             x = self.proj(x)
@@ -152,7 +179,7 @@ class VTDHead(BaseHead):
     def loss(self, feats: torch.Tensor, data_samples: Sequence, num_segs: int = 1,
              **kwargs) -> Dict:
         """Training takes one view of ``num_frames`` frames per video."""
-        if self.num_frames and num_segs != self.num_frames:
+        if feats.dim() != 5 and self.num_frames and num_segs != self.num_frames:
             raise ValueError(
                 f'VTDHead: training clips have {num_segs} frames, but num_frames='
                 f'{self.num_frames}: set clip_len={self.num_frames} (one clip, no '
