@@ -1,6 +1,7 @@
 # VTD-CLIP in the embedded demo world, base-to-novel: trained on the 16 base
 # colour-shape classes, evaluated on base and on the 8 novel (unseen) pairs.
-# The tiny CLIP ships with vtd_mm (pretrained by tools/demo/pretrain_tiny_clip.py).
+# The tiny CLIP ships with vtd_mm (pretrained by tools/demo/pretrain_tiny_clip.py),
+# found relative to this file; the label sets are the package's demo_world_*.txt.
 # Data: `python tools/demo/run_demo.py` generates it, or set VTD_DEMO_DATA.
 _base_ = ['../_base_/default_runtime.py']
 
@@ -9,7 +10,7 @@ clip_arch = dict(
     embed_dim=64,
     vision_cfg=dict(image_size=32, patch_size=8, width=96, layers=3, head_width=32),
     text_cfg=dict(context_length=16, vocab_size=49408, width=64, heads=2, layers=3))
-clip_weights = 'vtd_mm/demo/weights/tiny_clip_world.pt'
+clip_weights = '{{fileDirname}}/../../vtd_mm/demo/weights/tiny_clip_world.pt'
 clip_quick_gelu = True  # the tiny CLIP is trained with QuickGELU, as OpenAI's
 num_frames = 8
 train_set, test_set = 'base', 'base'
@@ -20,7 +21,7 @@ model = dict(
                   quick_gelu=clip_quick_gelu, n_ctx=4, depth=3),
     cls_head=dict(
         type='VTDHead', num_classes=16, in_channels=64, num_frames=num_frames,
-        class_names=f'{data_root}/classes_{train_set}.txt',
+        class_names=f'demo_world_{train_set}.txt',
         text_encoder=dict(type='CLIPTextEncoder', arch=clip_arch, pretrained=clip_weights,
                           quick_gelu=clip_quick_gelu, template='a {}.',
                           prompt_learner=dict(type='TextPromptLearner', n_ctx=4, depth=3,
@@ -38,10 +39,14 @@ train_pipeline = [
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
+# resize + centre crop: the demo's 32x32 videos pass unchanged, a user's own
+# video of any size is brought to the tiny CLIP's input
 test_pipeline = [
     dict(type='DecordInit'),
     dict(type='UniformSample', clip_len=num_frames, test_mode=True),
     dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 32)),
+    dict(type='CenterCrop', crop_size=32),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
@@ -49,20 +54,20 @@ train_dataloader = dict(
     batch_size=16, num_workers=2, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/train_{train_set}.txt',
-                 metainfo=dict(classes=f'{data_root}/classes_{train_set}.txt'),
+                 metainfo=dict(classes=f'demo_world_{train_set}.txt'),
                  data_prefix=dict(video=f'{data_root}/videos'), pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=16, num_workers=2, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/val_{train_set}.txt',
-                 metainfo=dict(classes=f'{data_root}/classes_{train_set}.txt'),
+                 metainfo=dict(classes=f'demo_world_{train_set}.txt'),
                  data_prefix=dict(video=f'{data_root}/videos'), pipeline=test_pipeline,
                  test_mode=True))
 test_dataloader = dict(
     batch_size=16, num_workers=2, persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/test_{test_set}.txt',
-                 metainfo=dict(classes=f'{data_root}/classes_{test_set}.txt'),
+                 metainfo=dict(classes=f'demo_world_{test_set}.txt'),
                  data_prefix=dict(video=f'{data_root}/videos'), pipeline=test_pipeline,
                  test_mode=True))
 # Base-to-novel evaluation (tools/test_protocol.py): the label set of each test
@@ -70,7 +75,7 @@ test_dataloader = dict(
 test_sets = [
     dict(name=f'{subset}{suffix}', group=f'{subset}{suffix}',
          dataset=dict(ann_file=f'{data_root}/test_{subset}{suffix}.txt',
-                      metainfo=dict(classes=f'{data_root}/classes_{subset}.txt')))
+                      metainfo=dict(classes=f'demo_world_{subset}.txt')))
     for suffix in ('', '_irrelevant') for subset in ('base', 'novel')
 ]
 

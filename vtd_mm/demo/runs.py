@@ -51,7 +51,7 @@ def with_label_set(cfg: Config, data_root: str, class_set: str, test_list: str,
     cfg = copy.deepcopy(cfg)
     for split in splits:
         cfg[f'{split}_dataloader'].dataset.metainfo = dict(
-            classes=osp.join(data_root, f'classes_{class_set}.txt'))
+            classes=f'demo_world_{class_set}.txt')
     cfg.test_dataloader.dataset.ann_file = osp.join(data_root, f'{test_list}.txt')
     return cfg
 

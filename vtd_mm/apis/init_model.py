@@ -1,0 +1,53 @@
+"""Build a recognizer from a config as the Runner does (CLIP weights included)."""
+import copy
+from pathlib import Path
+from typing import Optional, Union
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+
+
+def init_recognizer(config: Union[str, Path, Config], checkpoint: Optional[str] = None,
+                    device: Union[str, torch.device] = 'cpu',
+                    cfg_options: Optional[dict] = None) -> torch.nn.Module:
+    """MMAction2's ``init_recognizer``, keeping ``backbone.pretrained``.
+
+    ``mmaction.apis.init_recognizer`` sets ``model.backbone.pretrained = None``
+    before building, so a CLIP vision tower gets random weights unless the
+    checkpoint holds them: zero-shot use (no checkpoint) and the Runner's small
+    checkpoints need the CLIP file. This builds the model exactly as the
+    Runner does (the config's ``randomness`` seeds the random generators
+    first, so untrained prompts start where the Runner's do), then loads
+    ``checkpoint`` (checked, see :mod:`vtd_mm.models.checkpoint_fit`). The
+    returned model works with ``mmaction.apis.inference_recognizer``.
+
+    Args:
+        config: config file or :class:`Config` (not modified).
+        checkpoint: checkpoint file, or None (e.g. zero-shot with frozen CLIP).
+        device: device to put the model on.
+        cfg_options: settings merged into the config, as ``--cfg-options``.
+    """
+    from mmaction.registry import MODELS
+    import vtd_mm  # noqa: F401  (registers the modules)
+    if isinstance(config, (str, Path)):
+        config = Config.fromfile(str(config))
+    elif isinstance(config, Config):
+        config = copy.deepcopy(config)
+    else:
+        raise TypeError(f'config must be a file name or a Config, got {type(config)}')
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
+    init_default_scope(config.get('default_scope', 'mmaction'))
+    randomness = config.get('randomness') or {}
+    if randomness.get('seed') is not None:
+        from mmengine.runner import set_random_seed
+        set_random_seed(randomness['seed'], randomness.get('deterministic', False))
+    model = MODELS.build(config.model)
+    if checkpoint is not None:
+        load_checkpoint(model, checkpoint, map_location='cpu')
+    model.cfg = config
+    model.to(device)
+    model.eval()
+    return model
