@@ -9,6 +9,24 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 
+def frozen_clip_options(config: Config) -> dict:
+    """``cfg_options`` that leave out what a VTD model learns (visual and text
+    prompts, the fusion module): the frozen CLIP alone, for zero-shot use
+    without a checkpoint. Untrained, those parts are random and would only
+    perturb CLIP's features. The head still weights frames by confidence and
+    reads each frame as its nearest class name."""
+    model = config.model
+    options = {}
+    if model.get('backbone', {}).get('type') == 'CLIPVisionBackbone':
+        options['model.backbone.n_ctx'] = 0
+    head = model.get('cls_head', {})
+    if head.get('type') == 'VTDHead':
+        options['model.cls_head.fusion'] = None
+        if head.get('text_encoder', {}).get('prompt_learner') is not None:
+            options['model.cls_head.text_encoder.prompt_learner'] = None
+    return options
+
+
 def init_recognizer(config: Union[str, Path, Config], checkpoint: Optional[str] = None,
                     device: Union[str, torch.device] = 'cpu',
                     cfg_options: Optional[dict] = None) -> torch.nn.Module:

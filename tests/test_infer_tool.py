@@ -1,0 +1,72 @@
+"""tools/infer.py and vtd_mm.apis.recognize on a user's own videos (320x240 mp4 / avi)."""
+import json
+import os
+import sys
+
+import decord
+import matplotlib.image
+import pytest
+import torch
+
+from .test_entry_points import DEMO_CFG, checkpoints, videos  # noqa: F401  (fixtures)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
+import infer  # noqa: E402
+
+WORDS = 'red circle,blue square,green star,yellow triangle'
+
+
+def test_zero_shot_with_typed_words(videos, tmp_path, monkeypatch):  # noqa: F811
+    root, paths = videos
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / 'out'
+    results = infer.main([DEMO_CFG, str(root), '--labels', WORDS, '--top-k', '3',
+                          '--out-dir', str(out), '--mp4'])
+    saved = json.loads((out / 'results.json').read_text())
+    assert saved['checkpoint'] is None and len(saved['results']) == 2
+    assert [r['video'] for r in saved['results']] == sorted(paths)   # the folder's videos
+    for r in saved['results']:
+        assert len(r['top_k']) == 3 and r['label_set'] == 4
+        assert {c['name'] for c in r['top_k']} <= set(WORDS.split(','))
+        assert r['top_k'][0]['score'] >= r['top_k'][1]['score'] >= r['top_k'][2]['score']
+        frames = r['views'][0]['frames']
+        assert len(frames) == 8                                    # the config's clip
+        assert all(0 <= f['index'] < 64 for f in frames)
+        assert all(abs(f['time'] - f['index'] / 25) < 1e-3 for f in frames)
+        assert all(f['token'] in WORDS.split(',') for f in frames)
+        picture = matplotlib.image.imread(r['png'])
+        assert picture.shape[1] > 4 * picture.shape[0]             # a strip of 8 frames
+        assert len(decord.VideoReader(r['mp4'])) == 64
+    assert saved['results'] == json.loads(json.dumps(results))
+
+
+def test_api_matches_inference_recognizer_and_restores_labels(videos, checkpoints):  # noqa: F811
+    from mmaction.apis import inference_recognizer
+    from vtd_mm.apis import init_recognizer, recognize
+    _, paths = videos
+    small, _ = checkpoints
+    model = init_recognizer(DEMO_CFG, small)
+    own = list(model.cls_head.class_names)
+    results = recognize(model, paths, top_k=24)
+    assert model.cls_head.class_names == own
+    for path, r in zip(paths, results):
+        scores = inference_recognizer(model, path).pred_score
+        assert [c['name'] for c in r['top_k']] == [own[int(i)] for i in scores.argsort(
+            descending=True)]
+        torch.testing.assert_close(torch.tensor([c['score'] for c in r['top_k']]),
+                                   scores.sort(descending=True).values, atol=1e-6, rtol=0)
+    other = recognize(model, paths[:1], labels=WORDS, top_k=2, views=3)
+    assert model.cls_head.class_names == own                       # restored
+    assert len(other[0]['views']) == 3 and other[0]['label_set'] == 4
+    assert {v['clip'] for v in other[0]['views']} == {0, 1, 2}
+
+
+def test_clear_errors(videos, checkpoints, tmp_path):  # noqa: F811
+    root, paths = videos
+    with pytest.raises(SystemExit, match='give the class names'):
+        infer.main([DEMO_CFG, paths[0]])
+    with pytest.raises(FileNotFoundError, match='nope.mp4'):
+        infer.main([DEMO_CFG, str(root / 'nope.mp4'), '--labels', WORDS])
+    with pytest.raises(ValueError, match='identical text prompts'):
+        infer.main([DEMO_CFG, checkpoints[0], paths[0], '--labels', 'dive,Dive'])

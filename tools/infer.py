@@ -1,0 +1,100 @@
+"""Recognise your videos with your own words, and see why: each frame's token.
+
+    python tools/infer.py CONFIG [CHECKPOINT] VIDEO|DIR|LIST [...]
+        [--labels "a,b,c" | --label-file FILE] [--top-k 5] [--views N]
+        [--out-dir DIR] [--mp4] [--data-prefix DIR] [--device cpu]
+        [--cfg-options key=value ...]
+
+Without CHECKPOINT the frozen CLIP of the config runs zero-shot on the words
+given with --labels (the untrained prompts and fusion are left out; see
+vtd_mm.apis.frozen_clip_options); with one, its label set is used unless
+--labels / --label-file give another. For each video it prints the top-k classes and,
+for every sampled frame, the class name the frame reads as and its weight for
+the predicted class. With --out-dir it writes results.json, a PNG strip per
+video and, with --mp4, an annotated copy of each video. Videos of any size and
+length: the config's test pipeline samples, resizes and crops.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import vtd_mm  # noqa: E402,F401
+from mmengine.config import Config  # noqa: E402
+
+from vtd_mm.apis import (collect_videos, draw_strip, format_result,  # noqa: E402
+                         frozen_clip_options, init_recognizer, recognize,
+                         write_annotated_video)
+from vtd_mm.engine.runner_setup import add_common_args  # noqa: E402
+
+CHECKPOINT_EXTENSIONS = ('.pth', '.pt', '.ckpt')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config', help='config file')
+    p.add_argument('inputs', nargs='+', metavar='[CHECKPOINT] VIDEO|DIR|LIST',
+                   help='an optional checkpoint (.pth), then video files, folders of '
+                   'videos or annotation lists (.txt)')
+    labels = p.add_mutually_exclusive_group()
+    labels.add_argument('--labels', help='comma-separated class names, e.g. "dive,run,ride a bike"')
+    labels.add_argument('--label-file', help='label file (.txt one name per line, or id,name .csv)')
+    p.add_argument('--top-k', type=int, default=5, help='classes to report per video')
+    p.add_argument('--views', type=int, help='clips per video (default: the config\'s)')
+    p.add_argument('--out-dir', help='write results.json, a PNG per video (and --mp4 videos)')
+    p.add_argument('--mp4', action='store_true', help='also write an annotated MP4 per video')
+    p.add_argument('--data-prefix', help='folder the paths of a list are relative to')
+    p.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    args = add_common_args(p).parse_args(argv)
+    first = args.inputs[0]
+    args.checkpoint = None
+    if first.endswith(CHECKPOINT_EXTENSIONS):
+        args.checkpoint, args.inputs = first, args.inputs[1:]
+        if not args.inputs:
+            p.error('no videos given after the checkpoint')
+    if args.mp4 and not args.out_dir:
+        p.error('--mp4 needs --out-dir')
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    videos = collect_videos(args.inputs, args.data_prefix)
+    labels = args.labels if args.labels is not None else args.label_file
+    options = dict(args.cfg_options or {})
+    if args.checkpoint is None:
+        if labels is None:
+            raise SystemExit('no checkpoint: give the class names to choose from, '
+                             'with --labels "a,b,c" or --label-file FILE')
+        options = dict(frozen_clip_options(Config.fromfile(args.config)), **options)
+        print('no checkpoint: zero-shot with the frozen CLIP of the config '
+              '(untrained prompts and fusion left out)')
+    model = init_recognizer(args.config, args.checkpoint, device=args.device,
+                            cfg_options=options)
+    results = recognize(model, videos, labels=labels, top_k=args.top_k, views=args.views,
+                        progress=len(videos) > 1)
+    print()
+    for result in results:
+        print(format_result(result))
+    if args.out_dir:
+        os.makedirs(args.out_dir, exist_ok=True)
+        for n, result in enumerate(results):
+            stem = f'{n:04d}_' + osp.splitext(osp.basename(result['video']))[0]
+            if result['views'][0]['frames'][0]['index'] is not None:
+                result['png'] = draw_strip(result, osp.join(args.out_dir, stem + '.png'))
+            if args.mp4:
+                result['mp4'] = write_annotated_video(result, osp.join(args.out_dir, stem + '.mp4'))
+        out = osp.join(args.out_dir, 'results.json')
+        with open(out, 'w') as f:
+            json.dump(dict(config=args.config, checkpoint=args.checkpoint, results=results), f,
+                      indent=1)
+        print(f'written to {args.out_dir}: results.json, {len(results)} PNG'
+              + (f', {len(results)} MP4' if args.mp4 else ''))
+    return results
+
+
+if __name__ == '__main__':
+    main()

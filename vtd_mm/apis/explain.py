@@ -1,0 +1,241 @@
+"""Recognise videos with any label set and explain each prediction frame by frame.
+
+VTD-CLIP reads every sampled frame as its nearest class name (its token) and
+weighs frames by their confidence for each class; these functions return that
+reading next to the top-k classes, and draw it.
+"""
+import contextlib
+import copy
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.flv', '.mpg', '.mpeg')
+SAMPLERS = ('UniformSample', 'SampleFrames', 'UniformSampleFrames', 'DenseSampleFrames')
+
+
+def collect_videos(inputs: Sequence[str], data_prefix: Optional[str] = None) -> List[str]:
+    """Video files named by ``inputs``: files, folders (their videos, sorted) or
+    annotation lists (``.txt``, one ``path [label]`` per line, paths relative
+    to ``data_prefix`` or to the list's folder)."""
+    videos = []
+    for item in inputs:
+        if osp.isdir(item):
+            found = sorted(osp.join(item, f) for f in os.listdir(item)
+                           if f.lower().endswith(VIDEO_EXTENSIONS))
+            if not found:
+                raise FileNotFoundError(f'no video files ({", ".join(VIDEO_EXTENSIONS)}) '
+                                        f'in the folder {item}')
+            videos += found
+        elif item.endswith('.txt'):
+            if not osp.isfile(item):
+                raise FileNotFoundError(f'video list not found: {item}')
+            root = data_prefix if data_prefix is not None else osp.dirname(osp.abspath(item))
+            with open(item) as f:
+                videos += [osp.join(root, line.split()[0]) for line in f if line.strip()]
+        else:
+            videos.append(item)
+    missing = [v for v in videos if not osp.isfile(v)]
+    if missing:
+        raise FileNotFoundError(f'{len(missing)} videos not found, e.g. {missing[0]}')
+    return videos
+
+
+def parse_labels(labels: Union[None, str, Sequence[str]]) -> Optional[List[str]]:
+    """``'a,b,c'`` / a label file / a list -> names (None: the model's own)."""
+    from ..datasets import load_class_names
+    if labels is None:
+        return None
+    if isinstance(labels, str) and not osp.isfile(labels) and not labels.endswith(
+            ('.txt', '.csv')):
+        labels = [name.strip() for name in labels.split(',') if name.strip()]
+    return load_class_names(labels)
+
+
+@contextlib.contextmanager
+def label_set(model, names: Optional[List[str]]):
+    """Give the model's heads the label set ``names`` for the ``with`` block."""
+    from ..engine import label_set_heads
+    heads = label_set_heads(model)
+    if names is None:
+        yield None if not heads else list(heads[0].class_names)
+        return
+    if not heads:
+        raise ValueError('This model cannot change its label set (no head with '
+                         'set_class_names, e.g. VTDHead): leave out the labels.')
+    previous = list(heads[0].class_names)
+    for head in heads:
+        head.set_class_names(names)
+    try:
+        yield names
+    finally:
+        for head in heads:
+            head.set_class_names(previous)
+
+
+def inference_pipeline(model, views: Optional[int] = None):
+    """The config's test pipeline (``views`` clips per video if given)."""
+    from mmengine.dataset import Compose
+    cfg = model.cfg
+    pipeline = copy.deepcopy(cfg.get('test_pipeline') or cfg.test_dataloader.dataset.pipeline)
+    if views is not None:
+        samplers = [t for t in pipeline if t['type'] in SAMPLERS]
+        if not samplers:
+            raise ValueError(f'views={views}: the test pipeline has no frame sampler '
+                             f'({", ".join(SAMPLERS)}).')
+        for t in samplers:
+            t['num_clips'] = views
+    return Compose(pipeline)
+
+
+def recognize(model, videos: Sequence[str], labels=None, top_k: int = 5,
+              views: Optional[int] = None, progress: bool = False) -> List[Dict]:
+    """Top-k classes and the frame-by-frame reading of each video.
+
+    Args:
+        model: a recognizer with a VTD head, e.g. from
+            :func:`vtd_mm.apis.init_recognizer` (no checkpoint: zero-shot).
+        videos: video files.
+        labels: the label set: None (the model's), ``'a,b,c'``, a label file
+            or a list of names.
+        top_k: classes to report.
+        views: clips per video (None: the config's test pipeline).
+        progress: show a progress bar.
+
+    Returns:
+        list[dict]: per video ``video``, ``top_k`` (``label``, ``name``,
+        ``score``), ``video_token`` (of the first view) and ``views``: per
+        view its ``clip``, ``video_token`` and ``frames`` (``index`` in the
+        video, ``time`` in s, ``token``: the class name the frame reads as,
+        ``weight``: the frame's weight for the predicted class).
+    """
+    from mmengine.dataset import pseudo_collate
+    from mmengine.utils import ProgressBar
+    names = parse_labels(labels)
+    results = []
+    bar = ProgressBar(len(videos)) if progress else None
+    with label_set(model, names) as names:
+        pipeline = inference_pipeline(model, views)
+        for path in videos:
+            data = dict(filename=path, label=-1, start_index=0, modality='RGB')
+            for transform in pipeline.transforms:
+                if type(transform).__name__ == 'PackActionInputs':
+                    sampled = dict(inds=np.asarray(data['frame_inds']).reshape(-1),
+                                   clips=int(data.get('num_clips', 1)),
+                                   clip_len=int(data.get('clip_len', len(data['frame_inds']))),
+                                   fps=float(data.get('avg_fps') or 0) or None)
+                data = transform(data)
+            with torch.no_grad():
+                pred = model.test_step(pseudo_collate([data]))[0]
+            results.append(_describe(path, pred, names, sampled, top_k))
+            if bar is not None:
+                bar.update()
+    return results
+
+
+def _describe(path, pred, names, sampled, top_k):
+    scores = pred.pred_score.float()
+    k = min(top_k, len(scores))
+    top = torch.topk(scores, k)
+    views = []
+    for v, (tokens, weights, token) in enumerate(zip(pred.frame_token_names,
+                                                     pred.frame_weights.tolist(),
+                                                     pred.video_token_names)):
+        clip = v % sampled['clips']
+        inds = sampled['inds'][clip * sampled['clip_len']:(clip + 1) * sampled['clip_len']]
+        if len(inds) != len(tokens):  # a 3D backbone's time steps are not frames
+            inds = [None] * len(tokens)
+        views.append(dict(view=v, clip=clip, video_token=token, frames=[
+            dict(index=None if i is None else int(i),
+                 time=None if i is None or not sampled['fps'] else round(int(i) / sampled['fps'], 3),
+                 token=t, weight=round(float(w), 4))
+            for i, t, w in zip(inds, tokens, weights)]))
+    return dict(video=path, label_set=len(names) if names else None,
+                top_k=[dict(label=int(i), name=names[int(i)], score=round(float(s), 6))
+                       for s, i in zip(top.values, top.indices)],
+                video_token=views[0]['video_token'] if views else None, views=views)
+
+
+def format_result(result: Dict) -> str:
+    """A few lines of text: the top-k and each frame's token and weight."""
+    lines = [f"{result['video']}"]
+    lines += [f"  {n + 1}. {c['name']}  {c['score']:.3f}" for n, c in enumerate(result['top_k'])]
+    view = result['views'][0]
+    lines.append(f"  video token: {view['video_token']}; frames (token, weight for "
+                 f"'{result['top_k'][0]['name']}'):")
+    for f in view['frames']:
+        where = '' if f['index'] is None else f"frame {f['index']:>5}" + (
+            f" ({f['time']:.2f} s)" if f['time'] is not None else '')
+        lines.append(f"    {where}  {f['token']}  w={f['weight']:.2f}")
+    return '\n'.join(lines)
+
+
+def _read_frames(path, indices):
+    import decord
+    reader = decord.VideoReader(path, num_threads=1)
+    return reader.get_batch(list(indices)).asnumpy()
+
+
+def draw_strip(result: Dict, path: str, max_width: int = 160) -> str:
+    """PNG: the frames of the first view at their original resolution (scaled
+    to ``max_width``), each with its token and weight; the title gives the
+    prediction and the video token."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    import cv2
+    view = result['views'][0]
+    inds = [f['index'] for f in view['frames']]
+    if any(i is None for i in inds):
+        raise ValueError('no frame indices to draw (3D backbone time steps)')
+    frames = _read_frames(result['video'], inds)
+    h, w = frames.shape[1:3]
+    scale = min(1.0, max_width / w)
+    frames = [cv2.resize(f, (max(1, int(w * scale)), max(1, int(h * scale))),
+                         interpolation=cv2.INTER_AREA) for f in frames]
+    n = len(frames)
+    fig, axes = plt.subplots(1, n, figsize=(1.7 * n, 1.7 * h / w + 0.9), squeeze=False)
+    for ax, frame, f in zip(axes[0], frames, view['frames']):
+        ax.imshow(frame)
+        ax.set_title(f"{f['token']}\nw={f['weight']:.2f}", fontsize=7)
+        ax.axis('off')
+    best = result['top_k'][0]
+    fig.suptitle(f"{osp.basename(result['video'])}: \"{best['name']}\" ({best['score']:.2f}); "
+                 f"video token \"{view['video_token']}\"", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_annotated_video(result: Dict, path: str, max_width: int = 480) -> str:
+    """MP4 of the whole video with the top-3 classes written on every frame and,
+    on sampled frames, the token that frame reads as."""
+    import cv2
+    import decord
+    reader = decord.VideoReader(result['video'], num_threads=1)
+    fps = float(reader.get_avg_fps()) or 25.0
+    first = reader[0].asnumpy()
+    h, w = first.shape[:2]
+    scale = min(1.0, max_width / w)
+    size = (max(2, int(w * scale)) // 2 * 2, max(2, int(h * scale)) // 2 * 2)
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps, size)
+    if not writer.isOpened():
+        raise RuntimeError(f'OpenCV cannot write {path}')
+    tokens = {f['index']: f for f in result['views'][0]['frames'] if f['index'] is not None}
+    top = [f"{c['name']} {c['score']:.2f}" for c in result['top_k'][:3]]
+    for i in range(len(reader)):
+        frame = cv2.cvtColor(cv2.resize(reader[i].asnumpy(), size), cv2.COLOR_RGB2BGR)
+        lines = list(top)
+        if i in tokens:
+            lines.append(f"frame reads: {tokens[i]['token']} (w={tokens[i]['weight']:.2f})")
+        for n, text in enumerate(lines):
+            y = 16 + 16 * n
+            cv2.putText(frame, text, (5, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3)
+            cv2.putText(frame, text, (5, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)
+        writer.write(frame)
+    writer.release()
+    return path
