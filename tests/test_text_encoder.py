@@ -247,3 +247,16 @@ def test_shipped_label_sets_give_distinct_prompts(tiny_arch):
 def vtd_mm_file():
     import vtd_mm
     return vtd_mm.__file__
+
+
+def test_codebook_cache_follows_cpu_autocast(tiny_arch):
+    """A codebook cached in fp32 is not reused under CPU bf16 autocast, nor the
+    reverse (torch.is_autocast_enabled() without a device sees CUDA only)."""
+    enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(), class_names=NAMES).eval()
+    with torch.no_grad():
+        fp32 = enc()
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            bf16 = enc()
+            assert enc() is bf16
+        assert enc() is fp32
+    assert fp32.dtype == torch.float32 and bf16.dtype == torch.bfloat16

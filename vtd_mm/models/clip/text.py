@@ -267,7 +267,9 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
 
     def _cache_key(self, names):
         t = self.text.token_embedding.weight
-        return (tuple(names), t.device, t.dtype, torch.is_autocast_enabled(),
+        kind = t.device.type
+        autocast = torch.is_autocast_enabled(kind) and torch.get_autocast_dtype(kind)
+        return (tuple(names), t.device, t.dtype, autocast,
                 tuple(p._version for p in self.parameters()))
 
     def forward(self, class_names: Optional[ClassNames] = None) -> torch.Tensor:
