@@ -114,6 +114,12 @@ def recognize(model, videos: Sequence[str], labels=None, top_k: int = 5,
     """
     from mmengine.dataset import pseudo_collate
     from mmengine.utils import ProgressBar
+
+    from ..engine import label_set_heads
+    if not label_set_heads(model):
+        head = type(getattr(model, 'cls_head', None)).__name__
+        raise ValueError(f'recognize() explains the frame tokens of a VTDHead; this '
+                         f'model has a {head}: use mmaction.apis.inference_recognizer.')
     names = parse_labels(labels)
     results = []
     bar = ProgressBar(len(videos)) if progress else None
