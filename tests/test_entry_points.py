@@ -143,3 +143,35 @@ def test_zero_shot_without_checkpoint(videos, tmp_path, monkeypatch):
     assert "init_recognizer sets backbone.pretrained=None" in logged[0]
     for a, b in zip([inference_recognizer(model, p).pred_score for p in paths], reference):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+
+
+def test_tiny_config_two_clips_three_crops(videos, tmp_path, monkeypatch):
+    """The tiny test config (2 clips x ThreeCrop, random CLIP saved whole in the
+    checkpoint): Runner = init_recognizer (vtd_mm's and MMAction2's) +
+    inference_recognizer. (MMAction2Inferencer swaps ThreeCrop for CenterCrop
+    by design, so it scores other views here.)"""
+    from mmaction.apis import inference_recognizer
+    from mmaction.apis import init_recognizer as mmaction_init_recognizer
+    from mmengine.runner import Runner
+    from vtd_mm.apis import init_recognizer
+    root, paths = videos
+    tiny = os.path.join(ROOT, 'tests', 'configs', 'vtd_tiny.py')
+    monkeypatch.setenv('VTD_TINY_DATA', str(root))
+    monkeypatch.chdir(tmp_path)
+    model = init_recognizer(tiny)
+    checkpoint = str(tmp_path / 'tiny.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta={}), checkpoint)
+    cfg = Config.fromfile(tiny)
+    cfg.update(work_dir=str(tmp_path / 'runner'), load_from=checkpoint)
+    cfg.test_dataloader.dataset.update(ann_file=str(root / 'list.txt'),
+                                       data_prefix=dict(video=str(root)))
+    dump = str(tmp_path / 'dump.pkl')
+    cfg.test_evaluator = [cfg.test_evaluator, dict(type='DumpPredictions', out_file_path=dump)]
+    Runner.from_cfg(cfg).test()
+    with open(dump, 'rb') as f:
+        reference = [p['pred_score'] for p in pickle.load(f)]
+    for built in (init_recognizer(tiny, checkpoint),
+                  mmaction_init_recognizer(tiny, checkpoint, device='cpu')):
+        for path, ref in zip(paths, reference):
+            torch.testing.assert_close(inference_recognizer(built, path).pred_score, ref,
+                                       atol=1e-5, rtol=0)
