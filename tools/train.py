@@ -51,19 +51,32 @@ def merge_args(cfg, args):
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
-    randomness = cfg.get('randomness', {})
+    # a flag overrides the config's randomness only when it is given
+    randomness = dict(cfg.get('randomness') or {})
     if args.seed is not None:
         randomness['seed'] = args.seed
-    randomness['diff_rank_seed'] = args.diff_rank_seed
-    randomness['deterministic'] = args.deterministic
+    if args.diff_rank_seed:
+        randomness['diff_rank_seed'] = True
+    if args.deterministic:
+        randomness['deterministic'] = True
     cfg.randomness = randomness
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    # as in MMAction2's tools/train.py: --cfg-options last, over every flag
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     return cfg
+
+
+def make_config(args):
+    """The config a run of this tool uses."""
+    cfg = merge_args(load_config(args, merge_options=False), args)
+    return prepare_config(cfg, args.config, None, args.launcher)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = merge_args(load_config(args), args)
-    cfg = prepare_config(cfg, args.config, args.work_dir, args.launcher)
+    cfg = make_config(args)
     run_logged(Runner.from_cfg(cfg), 'train')
 
 

@@ -35,6 +35,14 @@ def hold_effective_batch(cfg, launcher: str):
             cfg.optim_wrapper.accumulative_counts = counts
         print_log(f'effective batch {target} = {per_step} clips per step x '
                   f'{counts} accumulated steps', logger='current')
+        scale = cfg.get('auto_scale_lr') or {}
+        if scale.get('enable') and scale.get('base_batch_size') != per_step:
+            # mmengine scales by (GPUs x clips per GPU) / base_batch_size and
+            # does not see the accumulation: the lr would be corrected twice
+            cfg.auto_scale_lr.base_batch_size = per_step
+            print_log(f'auto_scale_lr: the effective batch is held at {target} by '
+                      'accumulation, so the learning rate is not scaled',
+                      logger='current')
     else:
         cfg.auto_scale_lr = dict(enable=True, base_batch_size=target)
         print_log(f'effective batch {target} is not a multiple of {per_step} '
@@ -71,12 +79,17 @@ def add_common_args(parser):
     return parser
 
 
-def load_config(args):
-    """The config of ``args.config`` with ``--cfg-options`` merged; sets LOCAL_RANK."""
+def load_config(args, merge_options: bool = True):
+    """The config of ``args.config``; sets LOCAL_RANK.
+
+    ``--cfg-options`` are merged here unless ``merge_options`` is False: the
+    train tool merges them after its other flags, as MMAction2's does, so that
+    they win over every flag.
+    """
     from mmengine.config import Config
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
+    if merge_options and args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     return cfg
 

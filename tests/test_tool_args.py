@@ -1,0 +1,55 @@
+"""tools/train.py merges its arguments as MMAction2's does."""
+import importlib.util
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY_CFG = os.path.join(ROOT, 'tests', 'configs', 'vtd_tiny.py')
+K400_CFG = os.path.join(ROOT, 'configs', 'vtd_k400_8x16.py')
+
+
+def train_tool():
+    spec = importlib.util.spec_from_file_location('vtd_train_tool',
+                                                  os.path.join(ROOT, 'tools', 'train.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def config(argv):
+    tool = train_tool()
+    return tool.make_config(tool.parse_args(argv))
+
+
+def test_cfg_options_win_over_flags():
+    cfg = config([TINY_CFG, '--work-dir', 'a', '--resume', 'x.pth', '--cfg-options',
+                  'work_dir=b', 'resume=False', 'load_from=y.pth'])
+    assert cfg.work_dir == 'b' and cfg.resume is False and cfg.load_from == 'y.pth'
+    cfg = config([TINY_CFG, '--work-dir', 'a'])
+    assert cfg.work_dir == 'a'
+
+
+def test_randomness_of_the_config_is_kept(tmp_path):
+    child = tmp_path / 'seeded.py'
+    child.write_text(f"_base_ = [{TINY_CFG!r}]\n"
+                     "randomness = dict(seed=3, deterministic=True, diff_rank_seed=True)\n")
+    cfg = config([str(child)])
+    assert cfg.randomness == dict(seed=3, deterministic=True, diff_rank_seed=True)
+    cfg = config([str(child), '--seed', '5'])
+    assert cfg.randomness == dict(seed=5, deterministic=True, diff_rank_seed=True)
+    cfg = config([TINY_CFG, '--deterministic'])
+    assert cfg.randomness['deterministic'] is True and cfg.randomness['seed'] == 0
+
+
+def test_auto_scale_lr_with_accumulation_scales_once():
+    """Effective batch 128 = 16 clips x 8 accumulated steps on one process:
+    mmengine's Runner.scale_lr multiplies the lr by (processes x clips per
+    process) / base_batch_size, blind to the accumulation; the ratio must be 1."""
+    cfg = config([K400_CFG, '--auto-scale-lr'])
+    assert cfg.optim_wrapper.accumulative_counts == 8
+    assert cfg.auto_scale_lr.enable
+    ratio = 1 * cfg.train_dataloader.batch_size / cfg.auto_scale_lr.base_batch_size
+    assert ratio == 1.0
+    # not a multiple: no accumulation, the lr is scaled once (16 x 1 / 100)
+    cfg = config([K400_CFG, '--cfg-options', 'effective_batch_size=100'])
+    assert cfg.optim_wrapper.get('accumulative_counts', 1) == 1
+    assert cfg.auto_scale_lr.enable and cfg.auto_scale_lr.base_batch_size == 100
