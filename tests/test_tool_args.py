@@ -53,3 +53,30 @@ def test_auto_scale_lr_with_accumulation_scales_once():
     cfg = config([K400_CFG, '--cfg-options', 'effective_batch_size=100'])
     assert cfg.optim_wrapper.get('accumulative_counts', 1) == 1
     assert cfg.auto_scale_lr.enable and cfg.auto_scale_lr.base_batch_size == 100
+
+
+def test_runner_type_of_the_config_is_built(tmp_path):
+    """A config naming runner_type gets that runner (MMAction2's tools build it
+    from the RUNNERS registry), not mmengine's Runner."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from vtd_mm.engine import build_runner
+
+    @RUNNERS.register_module(force=True)
+    class RecordingRunner(Runner):
+        built = 0
+
+        @classmethod
+        def from_cfg(cls, cfg):
+            cls.built += 1
+            return super().from_cfg(cfg)
+
+    os.environ['VTD_TINY_DATA'] = str(tmp_path)
+    try:
+        cfg = config([TINY_CFG, '--work-dir', str(tmp_path / 'w'),
+                      '--cfg-options', 'runner_type=RecordingRunner'])
+        runner = build_runner(cfg)
+    finally:
+        os.environ.pop('VTD_TINY_DATA')
+    assert type(runner).__name__ == 'RecordingRunner' and RecordingRunner.built == 1

@@ -9,10 +9,10 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.runner import Runner  # noqa: E402
 
 import vtd_mm  # noqa: E402,F401
-from vtd_mm.engine import add_common_args, load_config, prepare_config, run_logged  # noqa: E402
+from vtd_mm.engine import (add_common_args, build_runner, load_config,  # noqa: E402
+                           prepare_config, run_logged)
 
 
 def parse_args(argv=None):
@@ -37,7 +37,7 @@ def main(argv=None):
         evaluators = cfg.test_evaluator
         cfg.test_evaluator = (list(evaluators) if isinstance(evaluators, (list, tuple))
                               else [evaluators]) + [dump]
-    return run_logged(Runner.from_cfg(cfg), 'test')
+    return run_logged(build_runner(cfg), 'test')
 
 
 if __name__ == '__main__':

@@ -11,10 +11,10 @@ import torch
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.runner import Runner  # noqa: E402
 
 import vtd_mm  # noqa: E402,F401
-from vtd_mm.engine import add_common_args, load_config, prepare_config, run_logged  # noqa: E402
+from vtd_mm.engine import (add_common_args, build_runner, load_config,  # noqa: E402
+                           prepare_config, run_logged)
 
 
 def parse_args(argv=None):
@@ -77,7 +77,7 @@ def make_config(args):
 def main(argv=None):
     args = parse_args(argv)
     cfg = make_config(args)
-    run_logged(Runner.from_cfg(cfg), 'train')
+    run_logged(build_runner(cfg), 'train')
 
 
 if __name__ == '__main__':

@@ -94,6 +94,17 @@ def load_config(args, merge_options: bool = True):
     return cfg
 
 
+def build_runner(cfg):
+    """The Runner of ``cfg``: ``runner_type`` when the config names one (built
+    from mmengine's RUNNERS registry, as MMAction2's tools do), else mmengine's
+    :class:`Runner`."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
 def run_logged(runner, action: str):
     """``runner.train()`` / ``runner.test()``; an error that stops the run is
     also written to the work dir's log (mmengine leaves it to stderr only)."""

@@ -65,14 +65,12 @@ def evaluate_test_sets(cfg: Config, checkpoints: Sequence[Optional[str]],
         list[dict]: ``name``, ``group``, ``checkpoint``, ``value`` (``metric``
         x ``scale``, top-1 in % by default) and all ``metrics``.
     """
-    from mmengine.runner import Runner
-
-    from ..engine.runner_setup import run_logged
+    from ..engine.runner_setup import build_runner, run_logged
     records = []
     for checkpoint in checkpoints:
         run_cfg = copy.deepcopy(cfg)
         run_cfg.load_from = checkpoint
-        runner = Runner.from_cfg(run_cfg)
+        runner = build_runner(run_cfg)
         for test_set in sets:
             runner._test_dataloader = loader_for_set(cfg, test_set)
             runner._test_loop = copy.deepcopy(cfg.test_cfg)
