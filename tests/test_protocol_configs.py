@@ -80,12 +80,19 @@ def test_protocol_config_settings_and_label_sets(name):
         novel = class_names_from_metainfo(
             loader_for_set(cfg, sets[1])['dataset'].metainfo['classes'])
         assert not set(novel) & set(train_names)
+    # the seed / shots a config states are those of its training list
+    train_list = cfg.train_dataloader.dataset.ann_file
+    if name.startswith('base2novel'):
+        assert f'fs_base_s{cfg.seed}_train' in train_list, (cfg.seed, train_list)
+    if name.startswith('few_shot'):
+        assert train_list.endswith(f'few_shot_{cfg.shots}.txt'), (cfg.shots, train_list)
     if name != representative(name):  # other K / seed: only the training list differs
         this, ref = cfg.to_dict(), load(representative(name)).to_dict()
         assert this['train_dataloader']['dataset'].pop('ann_file') != \
             ref['train_dataloader']['dataset'].pop('ann_file')
         for c in (this, ref):
-            c.pop('filename', None)
+            for key in ('filename', 'seed', 'shots'):
+                c.pop(key, None)
         assert this == ref
 
 
