@@ -80,3 +80,43 @@ def test_runner_type_of_the_config_is_built(tmp_path):
     finally:
         os.environ.pop('VTD_TINY_DATA')
     assert type(runner).__name__ == 'RecordingRunner' and RecordingRunner.built == 1
+
+
+def test_amp_on_cpu_trains_in_bf16(tmp_path):
+    """--amp without a GPU: bf16 autocast through AutocastOptimWrapper (mmengine's
+    AmpOptimWrapper asserts a GPU); weights and optimizer stay fp32."""
+    import subprocess
+    import sys
+
+    import pytest
+    import torch
+    from mmaction.registry import MODELS, OPTIM_WRAPPERS
+
+    from .conftest import TINY_ARCH
+    from .videos import make_dataset
+    if torch.cuda.is_available():
+        pytest.skip('checks the CPU path')
+    cfg = config([TINY_CFG, '--amp'])
+    assert cfg.optim_wrapper.type == 'AutocastOptimWrapper'
+    assert cfg.optim_wrapper.dtype == 'bfloat16'
+    backbone = MODELS.build(dict(type='CLIPVisionBackbone', arch=TINY_ARCH, n_ctx=2, depth=2))
+    wrapper = OPTIM_WRAPPERS.build(dict(type='AutocastOptimWrapper', optimizer=torch.optim.AdamW(
+        [backbone.prompts], lr=1e-3)))
+    with wrapper.optim_context(backbone):
+        out = backbone(torch.randn(2, 3, 32, 32))
+    assert out.dtype == torch.bfloat16
+    wrapper.update_params(out.float().square().mean())
+    assert backbone.prompts.dtype == torch.float32 and backbone.prompts.grad is None
+    with pytest.raises(ValueError, match='AmpOptimWrapper on a GPU'):
+        OPTIM_WRAPPERS.build(dict(type='AutocastOptimWrapper', dtype='float16',
+                                  optimizer=torch.optim.AdamW([backbone.prompts])))
+    # one epoch through tools/train.py
+    make_dataset(str(tmp_path / 'data'), per_class=1)
+    env = dict(os.environ, VTD_TINY_DATA=str(tmp_path / 'data'), PYTHONPATH=ROOT,
+               OMP_NUM_THREADS='1')
+    out = subprocess.run([sys.executable, 'tools/train.py', TINY_CFG, '--amp', '--work-dir',
+                          str(tmp_path / 'w'), '--cfg-options', 'train_cfg.max_epochs=1'],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-3000:]
+    assert "type='AutocastOptimWrapper'" in log and 'Epoch(train) [1]' in log

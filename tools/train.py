@@ -23,7 +23,9 @@ def parse_args(argv=None):
     p.add_argument('--resume', nargs='?', type=str, const='auto',
                    help='resume from the given checkpoint, or from the latest '
                    'checkpoint of the work dir when no path is given')
-    p.add_argument('--amp', action='store_true', help='automatic mixed precision (GPU)')
+    p.add_argument('--amp', action='store_true',
+                   help='automatic mixed precision: AmpOptimWrapper on a GPU, bf16 autocast '
+                   '(AutocastOptimWrapper) on a CPU')
     p.add_argument('--no-validate', action='store_true',
                    help='do not evaluate checkpoints during training')
     p.add_argument('--auto-scale-lr', action='store_true',
@@ -40,11 +42,16 @@ def merge_args(cfg, args):
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.amp:
-        if not torch.cuda.is_available():
-            raise SystemExit('--amp needs a GPU (MMAction2 AMP runs on CUDA); '
-                             'train without it on CPU.')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if wrapper not in ('OptimWrapper', 'AmpOptimWrapper', 'AutocastOptimWrapper'):
+            raise SystemExit(f'--amp replaces the optimizer wrapper, but the config uses '
+                             f'{wrapper!r}: set its mixed precision in the config instead.')
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:  # mmengine's AmpOptimWrapper needs a GPU: bf16 autocast on the CPU
+            cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+            cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
