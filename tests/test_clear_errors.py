@@ -38,6 +38,16 @@ def test_clip_len_that_is_a_multiple_of_num_frames(tiny_cfg):
     with pytest.raises(ValueError, match=r'clips of 8 frames \(UniformSample\(clip_len=8\)\), '
                                          r'but VTDHead.num_frames=4'):
         check_clip_len(DATASETS.build(dataset_cfg), [head], 'test')
+    # TSN-style sampling: clip_len=1, the num_clips segments are the frames of one view
+    dataset_cfg.pipeline[1] = dict(type='SampleFrames', clip_len=1, num_clips=4, test_mode=True)
+    check_clip_len(DATASETS.build(dataset_cfg), [head], 'test')
+    dataset_cfg.pipeline[1]['num_clips'] = 8
+    with pytest.raises(ValueError, match=r'clips of 8 frames \(SampleFrames\(num_clips=8\)\)'):
+        check_clip_len(DATASETS.build(dataset_cfg), [head], 'test')
+    # a 3D pipeline: the head checks the time steps its backbone gives
+    dataset_cfg.pipeline[1] = dict(type='UniformSample', clip_len=8, test_mode=True)
+    dataset_cfg.pipeline[-2] = dict(type='FormatShape', input_format='NCTHW')
+    check_clip_len(DATASETS.build(dataset_cfg), [head], 'test')
     # the head itself refuses a training clip of 8 frames (was a numpy broadcast error)
     from mmaction.structures import ActionDataSample
     samples = [ActionDataSample().set_gt_label(torch.tensor([0]))]

@@ -55,22 +55,32 @@ def check_clip_len(dataset, heads, what: str) -> None:
     A clip of a multiple of ``num_frames`` frames would be split into several
     views by the head: a broadcast error in training, and at test every clip
     silently scored as several views. Views come from ``num_clips`` and crops.
+    A sampler with ``clip_len=1`` takes one frame per segment (TSN style): its
+    ``num_clips`` segments are the frames of one view. A 3D pipeline
+    (``FormatShape`` ``NCTHW``) is left to the head, which checks the time
+    steps the 3D backbone gives.
     """
     transforms = getattr(getattr(dataset, 'pipeline', None), 'transforms', [])
+    if any(str(getattr(t, 'input_format', '')).startswith('NCTHW') for t in transforms):
+        return
     for t in transforms:
         clip_len = getattr(t, 'clip_len', None)
         if not isinstance(clip_len, int):
             continue
+        segments = clip_len == 1 and isinstance(getattr(t, 'num_clips', None), int)
+        frames_per_view = t.num_clips if segments else clip_len
+        setting = f'num_clips={t.num_clips}' if segments else f'clip_len={clip_len}'
         for head in heads:
             frames = getattr(head, 'num_frames', None)
-            if frames and clip_len != frames:
+            if frames and frames_per_view != frames:
                 raise ValueError(
-                    f'{what}: the pipeline samples clips of {clip_len} frames '
-                    f'({type(t).__name__}(clip_len={clip_len})), but '
+                    f'{what}: the pipeline samples clips of {frames_per_view} frames '
+                    f'({type(t).__name__}({setting})), but '
                     f'{type(head).__name__}.num_frames={frames}. A clip is one view of '
-                    'num_frames frames (more views come from num_clips and crops): '
-                    f'set clip_len={frames} in the pipeline or num_frames={clip_len} '
-                    'in the head.')
+                    'num_frames frames (more views come from num_clips and crops; with '
+                    'clip_len=1 the num_clips segments are the frames): set '
+                    f'{setting.split("=")[0]}={frames} in the pipeline or '
+                    f'num_frames={frames_per_view} in the head.')
 
 
 @HOOKS.register_module()
