@@ -68,5 +68,9 @@ def test_clear_errors(videos, checkpoints, tmp_path):  # noqa: F811
         infer.main([DEMO_CFG, paths[0]])
     with pytest.raises(FileNotFoundError, match='nope.mp4'):
         infer.main([DEMO_CFG, str(root / 'nope.mp4'), '--labels', WORDS])
+    for labels, error in (('dive', 'at least 2 classes'), ('labels/mine.txt', 'not found'),
+                          ('labels/mine', 'not found')):
+        with pytest.raises((ValueError, FileNotFoundError), match=error):
+            infer.main([DEMO_CFG, paths[0], '--labels', labels])
     with pytest.raises(ValueError, match='identical text prompts'):
         infer.main([DEMO_CFG, checkpoints[0], paths[0], '--labels', 'dive,Dive'])

@@ -45,14 +45,23 @@ def collect_videos(inputs: Sequence[str], data_prefix: Optional[str] = None) -> 
 
 
 def parse_labels(labels: Union[None, str, Sequence[str]]) -> Optional[List[str]]:
-    """``'a,b,c'`` / a label file / a list -> names (None: the model's own)."""
+    """``'a,b,c'`` / a label file / a list -> names (None: the model's own).
+
+    At least two names: over a single class every video scores 1.0. A string
+    that names no file but looks like a path is an error, not a class name.
+    """
     from ..datasets import load_class_names
     if labels is None:
         return None
-    if isinstance(labels, str) and not osp.isfile(labels) and not labels.endswith(
-            ('.txt', '.csv')):
+    if isinstance(labels, str) and not osp.isfile(labels):
+        if labels.endswith(('.txt', '.csv')) or ('/' in labels and ',' not in labels):
+            raise FileNotFoundError(f'label file not found: {labels}')
         labels = [name.strip() for name in labels.split(',') if name.strip()]
-    return load_class_names(labels)
+    names = load_class_names(labels)
+    if len(names) < 2:
+        raise ValueError(f'the label set {names} has {len(names)} name(s): a video is '
+                         'scored among at least 2 classes (e.g. --labels "dive,run").')
+    return names
 
 
 @contextlib.contextmanager
