@@ -114,3 +114,20 @@ def test_vifi_clip_layout_and_errors(tiny_arch, tmp_path):
     torch.save({'model': {'fc.weight': torch.zeros(1)}}, src)
     with pytest.raises(ValueError, match='not a VTD'):
         convert_checkpoint.main([str(src), str(clip_path), str(tmp_path / 'x.pth')])
+
+
+def test_unreadable_sources(tiny_arch, tmp_path):
+    """An empty source file is named as such; only a file the safe loader
+    refuses is pointed to --trust-pickle."""
+    import argparse
+    clip_path = tmp_path / 'clip.pt'
+    torch.save(make_clip(tiny_arch).state_dict(), clip_path)
+    empty = tmp_path / 'vtd_best.pth'
+    empty.write_bytes(b'')
+    with pytest.raises(SystemExit, match=r'vtd_best.pth is empty \(0 bytes\)') as err:
+        convert_checkpoint.main([str(empty), str(clip_path), str(tmp_path / 'x.pth')])
+    assert '--trust-pickle' not in str(err.value)
+    pickled = tmp_path / 'with_config.pth'
+    torch.save({'model': {}, 'config': argparse.Namespace(lr=1)}, pickled)
+    with pytest.raises(SystemExit, match='If you trust the file, add --trust-pickle'):
+        convert_checkpoint.main([str(pickled), str(clip_path), str(tmp_path / 'x.pth')])

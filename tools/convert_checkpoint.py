@@ -14,6 +14,7 @@ the other activation is an error.
 """
 import argparse
 import os.path as osp
+import pickle
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -21,6 +22,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import torch  # noqa: E402
 
 import vtd_mm  # noqa: E402,F401
+from vtd_mm.engine import CheckpointFileError, read_checkpoint  # noqa: E402
 from vtd_mm.models.checkpoint_fit import RECORD, encode_record  # noqa: E402
 from vtd_mm.models.clip.loading import read_clip_weights  # noqa: E402
 from vtd_mm.models.conversion import convert_state_dict, unwrap  # noqa: E402
@@ -43,13 +45,17 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        ckpt = torch.load(args.src, map_location='cpu', weights_only=not args.trust_pickle)
-    except Exception as err:
-        if args.trust_pickle:
-            raise
-        raise SystemExit(f'{args.src} cannot be read with weights_only=True ({err}). '
-                         'If you trust the file, add --trust-pickle.') from err
+    if args.trust_pickle:
+        ckpt = torch.load(args.src, map_location='cpu', weights_only=False)
+    else:
+        try:  # empty / truncated / foreign files get read_checkpoint's messages
+            ckpt = read_checkpoint(args.src, 'cpu')
+        except CheckpointFileError as err:
+            if not isinstance(err.__cause__, pickle.UnpicklingError):
+                raise SystemExit(str(err)) from err
+            raise SystemExit(f'{args.src} cannot be read with weights_only=True '
+                             f'({err.__cause__}). If you trust the file, add '
+                             '--trust-pickle.') from err
     src = unwrap(ckpt)
     clip = read_clip_weights(args.clip)
     state_dict, settings = convert_state_dict(src, clip['token_embedding.weight'])
