@@ -22,8 +22,9 @@ class SmallCheckpointHook(Hook):
     """Leave the frozen CLIP weights out of every checkpoint the Runner writes.
 
     What training changes (prompts, fusion, logit scale; optimizer, scheduler
-    and loop state) is kept. Each CLIP tower records in its ``_extra_state``
-    the digest of the frozen weights, so loading the checkpoint
+    and loop state) is kept. Each CLIP tower records in its
+    ``clip_weights_record`` state-dict entry the digest of the frozen weights,
+    so loading the checkpoint
     (``load_from``, ``--resume``, ``tools/test.py``, ``init_recognizer``)
     needs a model built with the same CLIP file and fails with a clear error
     otherwise (see :mod:`vtd_mm.models.checkpoint_fit`). Resuming is exact:
