@@ -72,8 +72,9 @@ def runner_scores(videos, checkpoint, work_dir):
     cfg.load_from = checkpoint
     cfg.test_dataloader.dataset.update(ann_file=str(root / 'list.txt'),
                                        data_prefix=dict(video=str(root)))
-    cfg.test_dataloader.num_workers = 0
-    cfg.test_dataloader.persistent_workers = False
+    # one video per batch, as inference_recognizer and the inferencer run: the
+    # same kernels on the same shapes, so the scores can only differ by a bug
+    cfg.test_dataloader.update(batch_size=1, num_workers=0, persistent_workers=False)
     dump = str(work_dir / 'dump.pkl')
     cfg.test_evaluator = [cfg.test_evaluator, dict(type='DumpPredictions', out_file_path=dump)]
     Runner.from_cfg(cfg).test()
@@ -115,8 +116,8 @@ def test_every_entry_point_gives_the_same_scores(videos, checkpoints, tmp_path, 
         torch.tensor(p['rec_scores'][0]) for p in out['predictions']]
     for name, got in results.items():
         for a, b in zip(got, reference):
-            # batched (Runner) vs one video at a time: fp32 rounding of the
-            # logits (< 1e-6 relative) moves softmax scores far less than 1e-5
+            # the same computation (batch of 1) on every path: 1e-5 is the
+            # bound the issue asks for, far above any rounding left
             torch.testing.assert_close(a, b, atol=1e-5, rtol=0, msg=name)
     # MMAction2's init_recognizer cannot load the small checkpoint (no CLIP file):
     # refused with the reason, not random vision weights
