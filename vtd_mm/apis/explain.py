@@ -194,13 +194,28 @@ def _read_frames(path, indices):
     return reader.get_batch(list(indices)).asnumpy()
 
 
+def save_frame_strip(frames, tokens, weights, title: str, path: str, figsize,
+                     interpolation: Optional[str] = None) -> str:
+    """PNG of frames side by side, each titled with its token and weight."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(frames), figsize=figsize, squeeze=False)
+    for ax, frame, token, weight in zip(axes[0], frames, tokens, weights):
+        ax.imshow(frame, interpolation=interpolation)
+        ax.set_title(f'{token}\nw={weight:.2f}', fontsize=7)
+        ax.axis('off')
+    fig.suptitle(title, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def draw_strip(result: Dict, path: str, max_width: int = 160) -> str:
     """PNG: the frames of the first view at their original resolution (scaled
     to ``max_width``), each with its token and weight; the title gives the
     prediction and the video token."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
     import cv2
     view = result['views'][0]
     inds = [f['index'] for f in view['frames']]
@@ -211,19 +226,12 @@ def draw_strip(result: Dict, path: str, max_width: int = 160) -> str:
     scale = min(1.0, max_width / w)
     frames = [cv2.resize(f, (max(1, int(w * scale)), max(1, int(h * scale))),
                          interpolation=cv2.INTER_AREA) for f in frames]
-    n = len(frames)
-    fig, axes = plt.subplots(1, n, figsize=(1.7 * n, 1.7 * h / w + 0.9), squeeze=False)
-    for ax, frame, f in zip(axes[0], frames, view['frames']):
-        ax.imshow(frame)
-        ax.set_title(f"{f['token']}\nw={f['weight']:.2f}", fontsize=7)
-        ax.axis('off')
     best = result['top_k'][0]
-    fig.suptitle(f"{osp.basename(result['video'])}: \"{best['name']}\" ({best['score']:.2f}); "
-                 f"video token \"{view['video_token']}\"", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    title = (f"{osp.basename(result['video'])}: \"{best['name']}\" ({best['score']:.2f}); "
+             f"video token \"{view['video_token']}\"")
+    return save_frame_strip(frames, [f['token'] for f in view['frames']],
+                            [f['weight'] for f in view['frames']], title, path,
+                            figsize=(1.7 * len(frames), 1.7 * h / w + 0.9))
 
 
 def write_annotated_video(result: Dict, path: str, max_width: int = 480) -> str:

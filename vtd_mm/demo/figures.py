@@ -2,11 +2,7 @@
 import os.path as osp
 from typing import List
 
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+import torch
 
 
 def predict_video(model, dataset, index):
@@ -19,20 +15,14 @@ def predict_video(model, dataset, index):
 
 
 def draw(frames, pred, names, title, path):
-    tokens, weights = pred.frame_token_names[0], pred.frame_weights[0].tolist()
-    fig, axes = plt.subplots(1, len(frames), figsize=(1.6 * len(frames), 2.3))
-    for ax, frame, token, weight in zip(axes, frames, tokens, weights):
-        ax.imshow(frame, interpolation='nearest')
-        ax.set_title(f'{token}\nw={weight:.2f}', fontsize=7)
-        ax.axis('off')
+    from ..apis.explain import save_frame_strip
     truth = names[int(pred.gt_label)]
     guess = names[int(pred.pred_label)]
-    fig.suptitle(f'{title}: true "{truth}", predicted "{guess}", video token '
-                 f'"{pred.video_token_names[0]}"', fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_frame_strip(
+        frames, pred.frame_token_names[0], pred.frame_weights[0].tolist(),
+        f'{title}: true "{truth}", predicted "{guess}", video token '
+        f'"{pred.video_token_names[0]}"', path,
+        figsize=(1.6 * len(frames), 2.3), interpolation='nearest')
 
 
 def save_token_figures(cfg, checkpoint, data_root, work_dir, index=0) -> List[str]:
