@@ -79,12 +79,18 @@ def timed(fn, repeats):
     return min(runs)
 
 
-def count_flops(fn):
+def op_flops(fn):
+    """{op name: FLOPs} of ``fn()`` (2 per multiply-add); attention through the
+    math kernel, so that ``scaled_dot_product_attention`` is counted."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
     with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
         fn()
-    return counter.get_total_flops()
+    return {str(op).split('.')[-1]: n for op, n in counter.get_flop_counts()['Global'].items()}
+
+
+def count_flops(fn):
+    return sum(op_flops(fn).values())
 
 
 def matmul_rate(repeats, n=2048):

@@ -27,20 +27,20 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+
 import vtd_mm  # noqa: E402,F401
+from benchmark_clip import _Fixed, op_flops  # noqa: E402
 from vtd_mm.apis import init_recognizer, parse_labels  # noqa: E402
 from vtd_mm.engine.runner_setup import add_common_args  # noqa: E402
 
 ATTENTION_OPS = ('bmm', 'baddbmm')
 
 
-def op_flops(fn):
-    """{op name: FLOPs} of ``fn()`` (2 per multiply-add)."""
-    from torch.nn.attention import SDPBackend, sdpa_kernel
-    from torch.utils.flop_counter import FlopCounterMode
-    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as c:
-        fn()
-    return {str(op).split('.')[-1]: n for op, n in c.get_flop_counts()['Global'].items()}
+def eval_flops(fn):
+    """:func:`benchmark_clip.op_flops` of a forward without gradients."""
+    with torch.no_grad():
+        return op_flops(fn)
 
 
 def split(counts):
@@ -48,34 +48,25 @@ def split(counts):
     return dict(attention=attention, other=sum(counts.values()) - attention)
 
 
-class _FixedCodebook(torch.nn.Module):
-    def __init__(self, codebook):
-        super().__init__()
-        self.codebook = codebook
-
-    def forward(self, names=None):
-        return self.codebook
-
-
 def count_model(model, frames: int, names):
     """FLOPs per part: dict part -> dict(attention, other)."""
     backbone, head = model.backbone, model.cls_head
     h, w = backbone.image_size if hasattr(backbone, 'image_size') else (224, 224)
     x = torch.zeros(frames, 3, h, w)
-    parts = dict(vision=split(op_flops(lambda: backbone(x))))
+    parts = dict(vision=split(eval_flops(lambda: backbone(x))))
     text_encoder = head.text_encoder
     text_encoder._codebooks.clear()
-    parts['text'] = split(op_flops(lambda: text_encoder(names)))
+    parts['text'] = split(eval_flops(lambda: text_encoder(names)))
     with torch.no_grad():
         codebook = text_encoder(names)
         feats = backbone(x)
     dim = codebook.shape[1]
-    fusion = split(op_flops(lambda: head.fusion(torch.zeros(1, frames, dim),
+    fusion = split(eval_flops(lambda: head.fusion(torch.zeros(1, frames, dim),
                                                 torch.zeros(1, 1, dim)))
                    ) if head.fusion is not None else dict(attention=0, other=0)
-    head.text_encoder = _FixedCodebook(codebook)
+    head.text_encoder = _Fixed(codebook)
     try:
-        total_head = split(op_flops(lambda: head.forward_details(feats, num_segs=frames)))
+        total_head = split(eval_flops(lambda: head.forward_details(feats, num_segs=frames)))
     finally:
         head.text_encoder = text_encoder
     parts['fusion'] = fusion
