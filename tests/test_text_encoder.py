@@ -260,3 +260,13 @@ def test_codebook_cache_follows_cpu_autocast(tiny_arch):
             assert enc() is bf16
         assert enc() is fp32
     assert fp32.dtype == torch.float32 and bf16.dtype == torch.bfloat16
+
+
+def test_codebook_cache_follows_the_template(tiny_arch):
+    """A changed template gives other prompts: the cached codebook is not reused."""
+    enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(), class_names=NAMES).eval()
+    with torch.no_grad():
+        first = enc()
+        enc.template = 'a video of {}.'
+        other = enc()
+    assert other is not first and not torch.allclose(other, first)

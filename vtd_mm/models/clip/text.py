@@ -269,7 +269,7 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
         t = self.text.token_embedding.weight
         kind = t.device.type
         autocast = torch.is_autocast_enabled(kind) and torch.get_autocast_dtype(kind)
-        return (tuple(names), t.device, t.dtype, autocast,
+        return (tuple(names), self.template, self.mode, t.device, t.dtype, autocast,
                 tuple(p._version for p in self.parameters()))
 
     def forward(self, class_names: Optional[ClassNames] = None) -> torch.Tensor:
