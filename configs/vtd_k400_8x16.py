@@ -6,3 +6,5 @@ _base_ = [
     '_base_/models/vtd_clip_vit_b16.py', '_base_/datasets/video_list_dataset.py',
     '_base_/schedules/vtd_adamw_warmup_cosine.py', '_base_/default_runtime.py'
 ]
+
+model = dict(cls_head=dict(num_frames=_base_.num_frames))  # the pipelines' clip_len

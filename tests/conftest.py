@@ -1,5 +1,6 @@
 """Shared fixtures: tiny CLIP architectures with random weights (CPU, offline)."""
 import copy
+import logging
 import os
 
 import pytest
@@ -54,3 +55,46 @@ def tiny_clip_file(tiny_clip, tmp_path):
     path = tmp_path / 'tiny_clip.pt'
     torch.save(tiny_clip.state_dict(), path)
     return str(path)
+
+
+def train_one_iteration(cfg, tmp_path, classes=('red',), num_frames=20, batch_size=1):
+    """Run ``cfg`` for one real training iteration on generated videos:
+    random CLIP weights (``pretrained=None``), no validation or test, no
+    checkpoint. Returns the Runner (trained) and the prompts before the step
+    (None for models without visual prompts)."""
+    from mmengine.runner import Runner
+    from .videos import make_dataset
+    lists = make_dataset(str(tmp_path / 'data'), classes=classes, per_class=1,
+                         num_frames=num_frames, splits=('train',))
+    loader = cfg.train_dataloader
+    loader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
+    loader.dataset.update(ann_file=lists['train'],
+                          data_prefix=dict(video=str(tmp_path / 'data' / 'videos')))
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1)
+    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    cfg.test_dataloader = cfg.test_cfg = cfg.test_evaluator = None
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=10)
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = Runner.from_cfg(cfg)
+    backbone = getattr(runner.model, 'backbone', None)
+    prompts = getattr(backbone, 'prompts', None)
+    prompts = None if prompts is None else prompts.detach().clone()
+    runner.train()
+    assert runner.iter == 1
+    return runner, prompts
+
+
+@pytest.fixture
+def mmlog(caplog):
+    """``caplog`` for mmengine's ``print_log(..., logger='current')``: MMLogger
+    instances are not in the logging hierarchy, so the handler is attached to
+    the current one."""
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(caplog.handler)
+    yield caplog
+    logger.removeHandler(caplog.handler)
+
+
+def warnings_logged(caplog):
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

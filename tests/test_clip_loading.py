@@ -8,7 +8,7 @@ import torch
 from vtd_mm.models import CLIPTextEncoder, CLIPVisionBackbone, clear_cache
 from vtd_mm.models.clip import loading
 
-from .conftest import make_clip
+from .conftest import make_clip, warnings_logged
 from .numerics import assert_close64
 
 
@@ -59,18 +59,17 @@ def test_openai_layout_file(tiny_arch, tmp_path):
         CLIPVisionBackbone(arch=tiny_arch, pretrained=str(path), quick_gelu=False)
 
 
-def test_activation_of_an_ambiguous_file(tiny_arch, tmp_path, monkeypatch):
+def test_activation_of_an_ambiguous_file(tiny_arch, tmp_path, mmlog):
     """An fp32 OpenAI-layout file proves nothing: the stated activation is
     used; with none stated, the arch's default is used and a warning says so."""
     model = openai_clip(tiny_arch)                      # QuickGELU weights
     path = tmp_path / 'openai_fp32.pt'
     torch.save(model.state_dict(), path)                # fp32, no extra keys
-    logged = []
-    monkeypatch.setattr(loading, 'print_log', lambda msg, **kw: logged.append(msg))
     backbone, encoder = check_towers_reproduce(model, tiny_arch, str(path), quick_gelu=True)
-    assert backbone.quick_gelu and encoder.quick_gelu and not logged
+    assert backbone.quick_gelu and encoder.quick_gelu and not warnings_logged(mmlog)
     guessed = CLIPVisionBackbone(arch=tiny_arch, pretrained=str(path))
     assert not guessed.quick_gelu
+    logged = warnings_logged(mmlog)
     assert len(logged) == 1 and 'uses GELU' in logged[0] and 'quick_gelu=True' in logged[0]
     # the guess really gives other features (so the warning matters)
     with torch.no_grad():
@@ -78,7 +77,7 @@ def test_activation_of_an_ambiguous_file(tiny_arch, tmp_path, monkeypatch):
     # a -quickgelu model name states it too
     named = CLIPVisionBackbone(arch=dict(tiny_arch, quick_gelu=True), pretrained=str(path))
     assert named.quick_gelu
-    assert len(logged) == 1
+    assert len(warnings_logged(mmlog)) == 1
 
 
 @pytest.mark.filterwarnings('ignore::torch.jit.TracerWarning')

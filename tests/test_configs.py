@@ -1,69 +1,180 @@
-"""The shipped configs: they load, build and (K400) run one training iteration."""
+"""Invariants of every shipped config: the mistakes a config edit can make.
+
+Each config loads and its VTD model builds (tiny CLIP in place of ViT-B/16);
+every pipeline's clips have the head's ``num_frames`` frames; the effective
+batch is whole on the authors' 8 GPUs; every label file exists and has one
+name per class; the model's label set is the training data's; variant configs
+(other K, other seed) differ from their reference only in the training list;
+the recipe configs and one config per protocol and dataset run a real
+training iteration.
+"""
+import copy
+import glob
 import os
 
 import pytest
 import torch
 from mmengine.config import Config
 
-from vtd_mm.datasets import load_class_names
-from .videos import make_dataset
+from vtd_mm.datasets import class_names_from_metainfo, load_class_names
+from vtd_mm.engine import hold_effective_batch
+from vtd_mm.evaluation import loader_for_set, named_test_sets
+from .conftest import TINY_ARCH, train_one_iteration
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONFIGS = {'vtd_k400_8x16': 400, 'vtd_hmdb51_split1_8x16': 51,
-           'vtd_ucf101_split1_8x16': 101, 'vtd_ssv2_8x16': 174}
+CONFIG_DIR = os.path.join(ROOT, 'configs')
+CONFIGS = sorted(os.path.relpath(p, CONFIG_DIR)[:-3]
+                 for p in glob.glob(os.path.join(CONFIG_DIR, '**', '*.py'), recursive=True)
+                 if '_base_' not in p)
+VTD = [n for n in CONFIGS if not n.startswith(('distill/', 'demo/'))]
+# one config per (protocol, dataset) runs an iteration; the others (other K,
+# other seed) must equal it except for the training list
+RUN = ['vtd_k400_8x16', 'zero_shot/vtd_zs_k400_32f', 'few_shot/vtd_fs_hmdb51_16shot',
+       'few_shot/vtd_fs_ucf101_16shot', 'few_shot/vtd_fs_ssv2_16shot',
+       'base2novel/vtd_b2n_hmdb51_s1', 'base2novel/vtd_b2n_ucf101_s1',
+       'base2novel/vtd_b2n_k400_s1', 'base2novel/vtd_b2n_ssv2_s1']
+SAMPLERS = ('UniformSample', 'SampleFrames')
 
 
 def load(name):
-    return Config.fromfile(os.path.join(ROOT, 'configs', f'{name}.py'))
+    return Config.fromfile(os.path.join(CONFIG_DIR, f'{name}.py'))
 
 
-@pytest.mark.parametrize('name', sorted(CONFIGS))
-def test_config_settings(name, tiny_arch, tmp_path):
-    from mmaction.registry import MODELS
+def representative(name):
+    if name.startswith('few_shot/'):
+        return name.rsplit('_', 1)[0] + '_16shot'
+    if name.startswith('base2novel/'):
+        return name.rsplit('_', 1)[0] + '_s1'
+    return name
+
+
+def vtd_heads(model):
+    """(where, head config) of every VTDHead of a model config, distillers included."""
+    models = [('model', model)] + [(k, model[k]) for k in ('student', 'teacher') if k in model]
+    return [(k, m.cls_head) for k, m in models
+            if m.get('cls_head', {}).get('type') == 'VTDHead']
+
+
+def frames_per_view(pipeline):
+    """What a clip of this pipeline holds: frames of one view (a TSN-style
+    sampler with clip_len=1 takes its num_clips segments as the frames)."""
+    sampler = next(t for t in pipeline if t['type'] in SAMPLERS)
+    clip_len = sampler.get('clip_len', 1)
+    return sampler.get('num_clips', 1) if clip_len == 1 else clip_len
+
+
+def loaders(cfg):
+    out = {k: cfg[k] for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+           if cfg.get(k)}
+    for test_set in named_test_sets(cfg) if cfg.get('test_sets') else []:
+        out[f"test set {test_set['name']}"] = loader_for_set(cfg, test_set)
+    return out
+
+
+def test_every_config_is_covered():
+    assert len(CONFIGS) == 4 + 1 + 12 + 12 + 3 + 2
+    protocols = [n for n in VTD if '/' in n]
+    assert {representative(n) for n in protocols} == {n for n in RUN if '/' in n}
+
+
+@pytest.mark.parametrize('name', CONFIGS)
+def test_clips_have_the_heads_frames(name):
+    cfg = load(name)
+    heads = vtd_heads(cfg.model)
+    assert heads or name.startswith('distill/ckd_tsm'), f'{name}: no VTDHead'
+    for what, loader in loaders(cfg).items():
+        frames = frames_per_view(loader['dataset']['pipeline'])
+        for where, head in heads:
+            assert head.get('num_frames') == frames, (
+                f'{name}: {where}.cls_head.num_frames={head.get("num_frames")} but the '
+                f'{what} pipeline gives clips of {frames} frames')
+
+
+@pytest.mark.parametrize('name', VTD)
+def test_effective_batch_is_whole_on_eight_gpus(name, monkeypatch):
+    cfg = load(name)
+    target = cfg.effective_batch_size
+    assert cfg.auto_scale_lr.base_batch_size == target
+    monkeypatch.setenv('WORLD_SIZE', '8')
+    cfg.launcher = 'pytorch'
+    held = hold_effective_batch(copy.deepcopy(cfg), 'pytorch')
+    counts = held.optim_wrapper.get('accumulative_counts', 1)
+    assert 8 * cfg.train_dataloader.batch_size * counts == target
+    assert not held.auto_scale_lr.get('enable')  # no lr correction needed
+
+
+@pytest.mark.parametrize('name', VTD)
+def test_label_sets_exist_and_fit(name, tmp_path):
     cfg = load(name)
     head = cfg.model.cls_head
-    assert head.num_classes == CONFIGS[name] and head.num_frames == 16
-    assert cfg.effective_batch_size == 128 and cfg.train_dataloader.batch_size == 16
-    assert cfg.train_dataloader.sampler.shuffle and not cfg.val_dataloader.sampler.get('drop_last')
-    assert cfg.optim_wrapper.optimizer.betas == (0.9, 0.98)
-    test = cfg.test_dataloader.dataset.pipeline
-    assert test[1] == dict(type='UniformSample', clip_len=16, num_clips=4, test_mode=True)
-    assert test[4] == dict(type='ThreeCrop', crop_size=224)
-    if name in ('vtd_k400_8x16', 'vtd_ssv2_8x16'):  # label files shipped with vtd_mm
-        labels = head.class_names
-        assert len(load_class_names(labels)) == head.num_classes
-    else:  # label files the user prepares (docs/datasets.md): one of the right size
-        assert head.class_names.startswith('data/')
-        labels = tmp_path / 'labels.txt'
-        labels.write_text('\n'.join(f'class {i}' for i in range(head.num_classes)))
-    built = MODELS.build(dict(
-        head, class_names=str(labels), in_channels=32,
-        text_encoder=dict(head.text_encoder, arch=tiny_arch, pretrained=None,
-                          prompt_learner=dict(head.text_encoder.prompt_learner, depth=3))))
-    assert built.fusion.num_heads == 8
+    if head.class_names.startswith('data/'):
+        # a label file the user builds from MMAction2's lists (docs/datasets.md)
+        assert name in ('vtd_hmdb51_split1_8x16', 'vtd_ucf101_split1_8x16'), name
+        return
+    model_names = load_class_names(head.class_names)
+    assert len(model_names) == head.num_classes == len(set(model_names))
+    train_meta = cfg.train_dataloader.dataset.get('metainfo')
+    if train_meta:  # the model starts with the label set it trains on
+        assert class_names_from_metainfo(train_meta['classes']) == model_names
+    for what, loader in loaders(cfg).items():
+        meta = loader['dataset'].get('metainfo')
+        if meta:
+            assert class_names_from_metainfo(meta['classes']), f'{name}: {what}'
+        assert loader['dataset']['ann_file'].startswith('data/'), f'{name}: {what}'
+    sets = named_test_sets(cfg) if cfg.get('test_sets') else []
+    groups = [s['group'] for s in sets]
+    if 'base' in groups and 'novel' in groups:
+        novel = class_names_from_metainfo(
+            loader_for_set(cfg, sets[groups.index('novel')])['dataset'].metainfo['classes'])
+        assert novel and not set(novel) & set(model_names)
 
 
-def test_k400_config_runs_one_iteration(tmp_path):
-    """ViT-B/16, 16 frames, 400 class names, random weights, one real step."""
-    from mmengine.runner import Runner
-    lists = make_dataset(str(tmp_path / 'data'), classes=('red',), per_class=1, num_frames=20,
-                         splits=('train',))
-    cfg = load('vtd_k400_8x16')
+@pytest.mark.parametrize('name', VTD)
+def test_vtd_model_builds(name):
+    """The config's head, fusion and both prompted towers build (tiny CLIP
+    widths in place of ViT-B/16, prompt depth within its 3 layers)."""
+    from mmaction.registry import MODELS
+    cfg = load(name)
+    model = copy.deepcopy(cfg.model)
+    for tower in (model.backbone, model.cls_head.text_encoder):
+        tower.update(arch=copy.deepcopy(TINY_ARCH), pretrained=None)
+    model.backbone.depth = min(model.backbone.depth, 3)
+    learner = model.cls_head.text_encoder.prompt_learner
+    learner.depth = min(learner.depth, 3)
+    model.cls_head.in_channels = TINY_ARCH['embed_dim']
+    if model.cls_head.class_names.startswith('data/'):
+        model.cls_head.class_names = [f'class {i}' for i in range(model.cls_head.num_classes)]
+    built = MODELS.build(model)
+    assert len(built.cls_head.class_names) == cfg.model.cls_head.num_classes
+    assert built.backbone.prompts.shape[1] == cfg.model.backbone.n_ctx
+
+
+@pytest.mark.parametrize('name', [n for n in VTD if n != representative(n)])
+def test_variants_differ_only_in_the_training_list(name):
+    cfg = load(name)
+    train_list = cfg.train_dataloader.dataset.ann_file
+    if name.startswith('base2novel'):
+        assert f'fs_base_s{cfg.seed}_train' in train_list, (cfg.seed, train_list)
+    else:
+        assert train_list.endswith(f'few_shot_{cfg.shots}.txt'), (cfg.shots, train_list)
+    this, ref = cfg.to_dict(), load(representative(name)).to_dict()
+    assert this['train_dataloader']['dataset'].pop('ann_file') != \
+        ref['train_dataloader']['dataset'].pop('ann_file')
+    for c in (this, ref):
+        for key in ('filename', 'seed', 'shots'):
+            c.pop(key, None)
+    assert this == ref
+
+
+@pytest.mark.parametrize('name', RUN)
+def test_config_runs_one_iteration(name, tmp_path):
+    """ViT-B/16 with random weights, the config's frames and label set, one
+    real training step on a generated video."""
+    cfg = load(name)
     cfg.model.backbone.pretrained = None
     cfg.model.cls_head.text_encoder.pretrained = None
-    loader = cfg.train_dataloader
-    loader.update(batch_size=1, num_workers=0, persistent_workers=False)
-    loader.dataset.update(ann_file=lists['train'], data_prefix=dict(video=str(tmp_path / 'data' / 'videos')))
-    cfg.train_cfg.max_epochs = 1
-    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
-    cfg.test_dataloader = cfg.test_cfg = cfg.test_evaluator = None
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=10)
-    cfg.work_dir = str(tmp_path / 'work')
-    runner = Runner.from_cfg(cfg)
+    runner, prompts = train_one_iteration(cfg, tmp_path, num_frames=cfg.model.cls_head.num_frames)
     model = runner.model
-    prompts = model.backbone.prompts.detach().clone()
-    assert prompts.shape == (12, 16, 768)
-    assert model.cls_head.text_encoder.prompt_learner.ctx.shape == (12, 16, 512)
-    runner.train()
-    assert runner.iter == 1
+    assert prompts.shape == (cfg.model.backbone.depth, cfg.model.backbone.n_ctx, 768)
     assert not torch.equal(prompts, model.backbone.prompts)
+    assert len(model.cls_head.class_names) == cfg.model.cls_head.num_classes

@@ -11,6 +11,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from .conftest import warnings_logged
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO_CFG = os.path.join(ROOT, 'configs', 'demo', 'vtd_demo_full.py')
 
@@ -125,21 +127,20 @@ def test_every_entry_point_gives_the_same_scores(videos, checkpoints, tmp_path, 
         mmaction_init_recognizer(DEMO_CFG, small, device='cpu')
 
 
-def test_zero_shot_without_checkpoint(videos, tmp_path, monkeypatch):
+def test_zero_shot_without_checkpoint(videos, tmp_path, monkeypatch, mmlog):
     """No checkpoint (frozen CLIP, zero-shot): vtd_mm's init_recognizer equals
     the Runner; MMAction2's drops the CLIP file, with a warning that says so."""
     from mmaction.apis import inference_recognizer
     from mmaction.apis import init_recognizer as mmaction_init_recognizer
     from vtd_mm.apis import init_recognizer
-    from vtd_mm.models.clip import vision
     _, paths = videos
     monkeypatch.chdir(tmp_path)
     reference = runner_scores(videos, None, tmp_path / 'runner')
     model = init_recognizer(DEMO_CFG)       # seeded by the config, as the Runner
     assert model.backbone.clip_file is not None
-    logged = []
-    monkeypatch.setattr(vision, 'print_log', lambda msg, **kw: logged.append(msg))
+    mmlog.clear()
     dropped = mmaction_init_recognizer(copy.deepcopy(Config.fromfile(DEMO_CFG)), device='cpu')
+    logged = warnings_logged(mmlog)
     assert dropped.backbone.clip_file is None and len(logged) == 1
     assert "init_recognizer sets backbone.pretrained=None" in logged[0]
     for a, b in zip([inference_recognizer(model, p).pred_score for p in paths], reference):

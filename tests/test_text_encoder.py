@@ -5,6 +5,7 @@ import torch
 
 from vtd_mm.models import CLIPTextEncoder
 
+from .conftest import warnings_logged
 from .numerics import assert_close64
 
 NAMES = ['abseiling', 'playing_bagpipes', 'tying knot (not on a tie)',
@@ -202,10 +203,12 @@ def test_codebook_cache(tiny_arch, monkeypatch):
     assert len(calls) == n + 3  # a train/eval switch drops the cache
 
 
-def test_long_name_is_truncated_with_warning(tiny_arch):
+def test_long_name_is_truncated_with_warning(tiny_arch, mmlog):
     enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(n_ctx=16))
     ids, eos = enc.tokenize(['word ' * 80])
     assert int(eos[0]) == 76 and int(ids[0, 76]) == enc.tokenizer.eot_token_id
+    logged = warnings_logged(mmlog)
+    assert len(logged) == 1 and "Class name 'word word" in logged[0] and 'truncated' in logged[0]
 
 
 def test_colliding_class_names_are_an_error(tiny_arch):

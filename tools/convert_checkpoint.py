@@ -15,17 +15,14 @@ the other activation is an error.
 import argparse
 import os.path as osp
 import pickle
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import torch
 
-import torch  # noqa: E402
-
-import vtd_mm  # noqa: E402,F401
-from vtd_mm.engine import CheckpointFileError, read_checkpoint  # noqa: E402
-from vtd_mm.models.checkpoint_fit import RECORD, encode_record  # noqa: E402
-from vtd_mm.models.clip.loading import read_clip_weights  # noqa: E402
-from vtd_mm.models.conversion import convert_state_dict, unwrap  # noqa: E402
+import vtd_mm  # noqa: F401
+from vtd_mm.engine import CheckpointFileError, read_checkpoint
+from vtd_mm.models.checkpoint_fit import RECORD, encode_record
+from vtd_mm.models.clip.loading import read_clip_weights
+from vtd_mm.models.conversion import convert_state_dict, unwrap
 
 
 def parse_args(argv=None):

@@ -6,13 +6,10 @@ The result loads with the student's own config (load_from / tools/test.py).
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import torch
 
-import torch  # noqa: E402
-
-import vtd_mm  # noqa: E402,F401
+import vtd_mm  # noqa: F401
 
 
 def main(argv=None):

@@ -18,17 +18,12 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmengine.config import Config
 
-import vtd_mm  # noqa: E402,F401
-from mmengine.config import Config  # noqa: E402
-
-from vtd_mm.apis import (collect_videos, draw_strip, format_result,  # noqa: E402
-                         frozen_clip_options, init_recognizer, recognize,
-                         write_annotated_video)
-from vtd_mm.engine.runner_setup import add_common_args  # noqa: E402
+from vtd_mm.apis import (collect_videos, draw_strip, format_result, frozen_clip_options,
+                         init_recognizer, recognize, write_annotated_video)
+from vtd_mm.engine import KeyValueAction
 
 CHECKPOINT_EXTENSIONS = ('.pth', '.pt', '.ckpt')
 
@@ -48,7 +43,9 @@ def parse_args(argv=None):
     p.add_argument('--mp4', action='store_true', help='also write an annotated MP4 per video')
     p.add_argument('--data-prefix', help='folder the paths of a list are relative to')
     p.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    args = add_common_args(p).parse_args(argv)
+    p.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
+                   help='override config settings, key=value')
+    args = p.parse_args(argv)
     first = args.inputs[0]
     args.checkpoint = None
     if first.endswith(CHECKPOINT_EXTENSIONS):

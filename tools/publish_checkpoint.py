@@ -13,16 +13,13 @@ import argparse
 import hashlib
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner.checkpoint import get_state_dict, load_checkpoint, weights_to_cpu
 
-import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner.checkpoint import get_state_dict, load_checkpoint, weights_to_cpu  # noqa: E402
-
-import vtd_mm  # noqa: E402,F401
-from vtd_mm.engine import frozen_clip_towers  # noqa: E402
+import vtd_mm  # noqa: F401
+from vtd_mm.engine import frozen_clip_towers
 
 
 def parse_args(argv=None):

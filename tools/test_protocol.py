@@ -15,16 +15,12 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmengine.config import Config
+from mmengine.dist import get_rank
 
-from mmengine.dist import get_rank  # noqa: E402
-
-import vtd_mm  # noqa: E402,F401
-from vtd_mm.engine import add_common_args, load_config, prepare_config  # noqa: E402
-from vtd_mm.evaluation import (evaluate_test_sets, format_table,  # noqa: E402
-                               named_test_sets, summarize)
+from vtd_mm.engine import KeyValueAction, prepare_config
+from vtd_mm.evaluation import evaluate_test_sets, format_table, named_test_sets, summarize
 
 
 def parse_args(argv=None):
@@ -36,7 +32,15 @@ def parse_args(argv=None):
     p.add_argument('--ddof', type=int, default=1,
                    help='std degrees of freedom: 1 sample std (default), 0 population std')
     p.add_argument('--out', help='write the results as JSON')
-    return add_common_args(p).parse_args(argv)
+    p.add_argument('--work-dir', help='the dir to save logs and models')
+    p.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
+                   help='override config settings, key=value (merged last, as in MMAction2)')
+    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                   help='job launcher')
+    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = p.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
 
 
 def main(argv=None):
@@ -45,7 +49,12 @@ def main(argv=None):
     missing = [c for c in checkpoints if c is not None and not osp.isfile(c)]
     if missing:
         raise SystemExit(f'checkpoint not found: {missing[0]}')
-    cfg = prepare_config(load_config(args), args.config, args.work_dir, args.launcher)
+    cfg = Config.fromfile(args.config)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg = prepare_config(cfg, args.config, None, args.launcher)
     try:
         sets = named_test_sets(cfg, args.sets)
     except ValueError as e:

@@ -4,17 +4,12 @@
                                  [--cfg-options key=value ...] [--launcher pytorch]
 """
 import argparse
-import os.path as osp
-import sys
+import os
 
 import torch
+from mmengine.config import Config
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-import vtd_mm  # noqa: E402,F401
-from vtd_mm.engine import (add_common_args, build_runner, load_config,  # noqa: E402
-                           prepare_config, run_logged)
+from vtd_mm.engine import KeyValueAction, build_runner, prepare_config, run_logged
 
 
 def parse_args(argv=None):
@@ -35,7 +30,15 @@ def parse_args(argv=None):
                    help='different seeds for different ranks')
     p.add_argument('--deterministic', action='store_true',
                    help='deterministic cuDNN kernels')
-    return add_common_args(p).parse_args(argv)
+    p.add_argument('--work-dir', help='the dir to save logs and models')
+    p.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
+                   help='override config settings, key=value (merged last, as in MMAction2)')
+    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                   help='job launcher')
+    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = p.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
 
 
 def merge_args(cfg, args):
@@ -77,7 +80,7 @@ def merge_args(cfg, args):
 
 def make_config(args):
     """The config a run of this tool uses."""
-    cfg = merge_args(load_config(args, merge_options=False), args)
+    cfg = merge_args(Config.fromfile(args.config), args)
     return prepare_config(cfg, args.config, None, args.launcher)
 
 

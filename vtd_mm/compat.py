@@ -20,6 +20,11 @@ Each fix is small, idempotent and applied by ``import vtd_mm`` (see
 
 4. mmcv-lite warns on import that its compiled ``MultiScaleDeformableAttention``
    is missing, although nothing here uses it: that one warning is filtered.
+5. mmengine imports ``pkg_resources`` to find ``mmaction::`` config bases;
+   its deprecation warning is filtered (setuptools < 81 is pinned for it).
+6. MMAction2's ``ColorJitter.adjust_hue`` adds a negative Python int to a
+   uint8 array, an OverflowError under NumPy 2: :func:`fix_color_jitter_hue`
+   replaces it by the same computation in integers.
 
 ``importlib-metadata`` (imported but not declared by mmaction2) is a declared
 dependency of this package; the two OpenCV wheels must never be uninstalled
@@ -138,10 +143,38 @@ def cpu_distributed_settings():
                 broadcast_buffers=False)
 
 
+def _adjust_hue(img, factor):
+    """MMAction2's ``ColorJitter.adjust_hue`` in integer arithmetic.
+
+    The original adds ``int(factor * 255)`` to the uint8 hue channel; under
+    NumPy 2's casting rules a negative offset raises OverflowError (NumPy 1
+    computed it in a wider type). Same result as NumPy 1: the hue is shifted
+    modulo 180 (OpenCV's hue range).
+    """
+    import cv2
+    import numpy as np
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+    offset = int(factor * 255)
+    hsv[..., 0] = ((hsv[..., 0].astype(np.int16) + offset) % 180).astype(np.uint8)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB).astype(np.float32)
+
+
+def fix_color_jitter_hue():
+    """Replace ``ColorJitter.adjust_hue`` by :func:`_adjust_hue` (fix 6)."""
+    from mmaction.datasets.transforms.processing import ColorJitter
+    ColorJitter.adjust_hue = staticmethod(_adjust_hue)
+
+
 def apply_all():
-    """Apply the import-time fixes (1, 2 and 4). Idempotent."""
+    """Apply the import-time fixes (1, 2, 4, 5 and 6). Idempotent."""
     warnings.filterwarnings(
         'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
+    # mmengine resolves ``mmaction::`` config bases with pkg_resources, whose
+    # import warns that it is deprecated
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated',
+                            category=UserWarning)
     ensure_mmaction_importable()
     allow_mmengine_checkpoints()
+    fix_color_jitter_hue()
 

@@ -2,7 +2,5 @@
 # training list of seed 3.
 _base_ = ['vtd_b2n_hmdb51_s1.py']
 
-seed = 3  # the training list below is seed 3's
-
-train_dataloader = dict(dataset=dict(
-    ann_file='data/splits/base2novel_splits/hmdb_splits/fs_base_s3_train.txt'))
+seed = 3
+train_dataloader = dict(dataset=dict(ann_file=f'{_base_.lists}/fs_base_s{seed}_train.txt'))

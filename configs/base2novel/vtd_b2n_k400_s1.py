@@ -6,25 +6,17 @@ _base_ = ['../_base_/vtd_base2novel_32f.py']
 
 seed = 1
 lists = 'data/splits/base2novel_splits/k400_splits'
-label_dir = 'vtd_mm/datasets/labels'
-base_labels = dict(classes=f'{label_dir}/kinetics_400_base_labels.csv')
-novel_labels = dict(classes=f'{label_dir}/kinetics_400_novel_labels.csv')
-train_videos = dict(video='data/kinetics400/videos_train')
+base_labels = dict(classes='kinetics_400_base_labels.csv')
+videos = dict(video='data/kinetics400/videos_train')
 val_videos = dict(video='data/kinetics400/videos_val')
-max_epochs = 80
 
 model = dict(cls_head=dict(num_classes=200, class_names=base_labels['classes']))
 train_dataloader = dict(dataset=dict(
-    ann_file=f'{lists}/fs_base_s{seed}_train.txt', data_prefix=train_videos,
-    metainfo=base_labels))
+    ann_file=f'{lists}/fs_base_s{seed}_train.txt', data_prefix=videos, metainfo=base_labels))
 val_dataloader = dict(dataset=dict(
     ann_file=f'{lists}/base_val.txt', data_prefix=val_videos, metainfo=base_labels))
 test_dataloader = val_dataloader
-test_sets = [
-    dict(name='base', group='base', dataset=dict(ann_file=f'{lists}/base_val.txt',
-                                                 metainfo=base_labels)),
-    dict(name='novel', group='novel', dataset=dict(ann_file=f'{lists}/novel_val.txt',
-                                                   metainfo=novel_labels)),
-]
+test_sets = dict(novel=dict(dataset=dict(
+    ann_file=f'{lists}/novel_val.txt', metainfo=dict(classes='kinetics_400_novel_labels.csv'))))
 optim_wrapper = dict(optimizer=dict(lr=4e-3))
-train_cfg = dict(max_epochs=max_epochs, val_interval=10)
+train_cfg = dict(max_epochs=80, val_interval=10)

@@ -6,12 +6,8 @@ _base_ = ['../_base_/vtd_base2novel_32f.py']
 
 seed = 1
 lists = 'data/splits/base2novel_splits/ssv2_splits'
-label_dir = 'vtd_mm/datasets/labels'
-base_labels = dict(classes=f'{label_dir}/ssv2_174_base_labels.csv')
-novel_labels = dict(classes=f'{label_dir}/ssv2_174_novel_labels.csv')
-train_videos = dict(video='data/sthv2/videos')
-val_videos = dict(video='data/sthv2/videos')
-max_epochs = 50
+base_labels = dict(classes='ssv2_174_base_labels.csv')
+videos = dict(video='data/sthv2/videos')
 
 # SSv2: prompts at depth 12 (vision and text), effective batch 8 (8 GPUs x 1)
 depth = 12
@@ -23,16 +19,11 @@ model = dict(
     cls_head=dict(num_classes=87, class_names=base_labels['classes'],
                   text_encoder=dict(prompt_learner=dict(depth=depth))))
 train_dataloader = dict(batch_size=1, dataset=dict(
-    ann_file=f'{lists}/fs_base_s{seed}_train.txt', data_prefix=train_videos,
-    metainfo=base_labels))
+    ann_file=f'{lists}/fs_base_s{seed}_train.txt', data_prefix=videos, metainfo=base_labels))
 val_dataloader = dict(dataset=dict(
-    ann_file=f'{lists}/base_val.txt', data_prefix=val_videos, metainfo=base_labels))
+    ann_file=f'{lists}/base_val.txt', data_prefix=videos, metainfo=base_labels))
 test_dataloader = val_dataloader
-test_sets = [
-    dict(name='base', group='base', dataset=dict(ann_file=f'{lists}/base_val.txt',
-                                                 metainfo=base_labels)),
-    dict(name='novel', group='novel', dataset=dict(ann_file=f'{lists}/novel_val.txt',
-                                                   metainfo=novel_labels)),
-]
+test_sets = dict(novel=dict(dataset=dict(
+    ann_file=f'{lists}/novel_val.txt', metainfo=dict(classes='ssv2_174_novel_labels.csv'))))
 optim_wrapper = dict(optimizer=dict(lr=2e-3))
-train_cfg = dict(max_epochs=max_epochs, val_interval=10)
+train_cfg = dict(max_epochs=50, val_interval=10)

@@ -2,7 +2,5 @@
 # training list of seed 2.
 _base_ = ['vtd_b2n_ssv2_s1.py']
 
-seed = 2  # the training list below is seed 2's
-
-train_dataloader = dict(dataset=dict(
-    ann_file='data/splits/base2novel_splits/ssv2_splits/fs_base_s2_train.txt'))
+seed = 2
+train_dataloader = dict(dataset=dict(ann_file=f'{_base_.lists}/fs_base_s{seed}_train.txt'))

@@ -3,15 +3,14 @@
 # VTD-CLIP ViT-L/14 checkpoint (set teacher_checkpoint). Loss: CE + 10 x CKD.
 _base_ = ['../vtd_k400_8x16.py']
 
+teacher_clip = dict(arch='ViT-L-14', pretrained='checkpoints/ViT-L-14.pt', quick_gelu=True)
 teacher = dict(
     type='Recognizer2D',
-    backbone=dict(type='CLIPVisionBackbone', arch='ViT-L-14', pretrained='checkpoints/ViT-L-14.pt',
-                  quick_gelu=True, n_ctx=16, depth=24),
+    backbone=dict(type='CLIPVisionBackbone', **teacher_clip, n_ctx=16, depth=24),
     cls_head=dict(
-        type='VTDHead', num_classes=400, in_channels=768, num_frames=16,
+        type='VTDHead', num_classes=400, in_channels=768, num_frames=_base_.num_frames,
         class_names='kinetics_400_labels.csv',
-        text_encoder=dict(type='CLIPTextEncoder', arch='ViT-L-14',
-                          pretrained='checkpoints/ViT-L-14.pt', quick_gelu=True,
+        text_encoder=dict(type='CLIPTextEncoder', **teacher_clip,
                           prompt_learner=dict(type='TextPromptLearner', n_ctx=16, depth=12)),
         fusion=dict(type='ConfidenceAwareFusion', num_heads=8)),
     data_preprocessor=dict(type='ActionDataPreprocessor', mean=[122.771, 116.746, 104.094],

@@ -5,7 +5,7 @@ _base_ = ['../_base_/vtd_few_shot_32f.py']
 
 shots = 16
 lists = 'data/splits/hmdb_splits'
-labels = dict(classes='vtd_mm/datasets/labels/hmdb_51_labels.csv')
+labels = dict(classes='hmdb_51_labels.csv')
 videos = dict(video='data/hmdb51/videos')
 
 model = dict(cls_head=dict(num_classes=51, class_names=labels['classes']))

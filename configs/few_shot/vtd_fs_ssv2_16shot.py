@@ -5,7 +5,7 @@ _base_ = ['../_base_/vtd_few_shot_32f.py']
 
 shots = 16
 lists = 'data/splits/ssv2_splits'
-labels = dict(classes='vtd_mm/datasets/labels/ssv2_labels.csv')
+labels = dict(classes='ssv2_labels.csv')
 videos = dict(video='data/sthv2/videos')
 
 model = dict(cls_head=dict(num_classes=174, class_names=labels['classes']))

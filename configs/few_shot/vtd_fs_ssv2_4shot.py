@@ -1,6 +1,6 @@
 # VTD-CLIP, few-shot Something-Something V2: 4 training videos per class.
 _base_ = ['vtd_fs_ssv2_16shot.py']
 
-shots = 4  # the training list below has 4 videos per class
+shots = 4
 
-train_dataloader = dict(dataset=dict(ann_file='data/splits/ssv2_splits/train1_few_shot_4.txt'))
+train_dataloader = dict(dataset=dict(ann_file=f'{_base_.lists}/train1_few_shot_{shots}.txt'))

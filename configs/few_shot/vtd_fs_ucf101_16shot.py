@@ -5,7 +5,7 @@ _base_ = ['../_base_/vtd_few_shot_32f.py']
 
 shots = 16
 lists = 'data/splits/ucf_splits'
-labels = dict(classes='vtd_mm/datasets/labels/ucf_101_labels.csv')
+labels = dict(classes='ucf_101_labels.csv')
 videos = dict(video='data/ucf101/videos')
 
 model = dict(cls_head=dict(num_classes=101, class_names=labels['classes']))

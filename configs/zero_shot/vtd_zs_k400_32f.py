@@ -9,7 +9,7 @@
 # VTD-CLIP settings do not list a zero-shot row).
 _base_ = ['../_base_/vtd_protocol_32f.py']
 
-k400_labels = dict(classes='vtd_mm/datasets/labels/kinetics_400_labels.csv')
+k400_labels = dict(classes='kinetics_400_labels.csv')
 max_epochs = 10
 
 train_dataloader = dict(dataset=dict(metainfo=k400_labels))
@@ -28,7 +28,7 @@ test_sets = [
     dict(name=f'{ds}_split{s}', group=ds,
          dataset=dict(ann_file=f'data/splits/{lists}/val{s}.txt',
                       data_prefix=dict(video=f'data/{ds}/videos'),
-                      metainfo=dict(classes=f'vtd_mm/datasets/labels/{labels}')))
+                      metainfo=dict(classes=labels)))
     for ds, lists, labels in (('hmdb51', 'hmdb_splits', 'hmdb_51_labels.csv'),
                               ('ucf101', 'ucf_splits', 'ucf_101_labels.csv'))
     for s in (1, 2, 3)
@@ -36,7 +36,6 @@ test_sets = [
     dict(name=f'k600_split{s}', group='k600',
          dataset=dict(ann_file=f'data/splits/k600_splits/ZS_split{s}_K600_eval.txt',
                       data_prefix=dict(video='data/kinetics600/videos'),
-                      metainfo=dict(classes='vtd_mm/datasets/labels/'
-                                    f'kinetics_600_zs_split{s}_labels.csv')))
+                      metainfo=dict(classes=f'kinetics_600_zs_split{s}_labels.csv')))
     for s in (1, 2, 3)
 ]

@@ -19,20 +19,13 @@ GFLOPs (2 per multiply-add). Weights do not change the count: the CLIP files
 of the config are not read.
 """
 import argparse
-import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import torch
+from benchmark_clip import _Fixed, op_flops  # the sibling script (tools/analysis)
+from mmengine.config import Config
 
-import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-
-import vtd_mm  # noqa: E402,F401
-from benchmark_clip import _Fixed, op_flops  # noqa: E402
-from vtd_mm.apis import init_recognizer, parse_labels  # noqa: E402
-from vtd_mm.engine.runner_setup import add_common_args  # noqa: E402
+from vtd_mm.apis import init_recognizer, parse_labels
+from vtd_mm.engine import KeyValueAction
 
 ATTENTION_OPS = ('bmm', 'baddbmm')
 
@@ -99,7 +92,9 @@ def parse_args(argv=None):
     labels = p.add_mutually_exclusive_group()
     labels.add_argument('--labels', help='comma-separated class names (default: the config\'s)')
     labels.add_argument('--label-file', help='label file for the text tower')
-    return add_common_args(p).parse_args(argv)
+    p.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
+                   help='override config settings, key=value')
+    return p.parse_args(argv)
 
 
 def main(argv=None):

@@ -12,11 +12,8 @@ import argparse
 import os
 import os.path as osp
 import re
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from vtd_mm.datasets.class_names import write_label_file  # noqa: E402
+from vtd_mm.datasets.class_names import write_label_file
 
 
 def split_camel_case(name: str) -> str:

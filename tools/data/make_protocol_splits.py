@@ -15,11 +15,8 @@ ViFi-CLIP instead (docs/protocols.md), so that results compare with the papers.
 """
 import argparse
 import os.path as osp
-import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-
-from vtd_mm.datasets.splits import (draw_k_shot, make_base_novel,  # noqa: E402
+from vtd_mm.datasets.splits import (draw_k_shot, make_base_novel,
                                     read_annotation_list, write_annotation_list)
 
 

@@ -9,14 +9,11 @@ bytes also hold a random id that torch.save writes).
 """
 import argparse
 import os.path as osp
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import torch
 
-import torch  # noqa: E402
-
-from vtd_mm.demo.tiny_clip import (WEIGHTS, pretrain, save_openai_layout,  # noqa: E402
+from vtd_mm.demo.tiny_clip import (WEIGHTS, pretrain, save_openai_layout,
                                    weights_digest, zero_shot_accuracy)
 
 

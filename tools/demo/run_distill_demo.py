@@ -12,10 +12,8 @@ import copy
 import os
 import os.path as osp
 import statistics
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 STUDENT = dict(

@@ -8,6 +8,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
+from ..engine.label_set_hook import check_one_clip
+
 
 def frozen_clip_options(config: Config) -> dict:
     """``cfg_options`` that leave out what a VTD model learns (visual and text
@@ -63,6 +65,7 @@ def init_recognizer(config: Union[str, Path, Config], checkpoint: Optional[str] 
         from mmengine.runner import set_random_seed
         set_random_seed(randomness['seed'], randomness.get('deterministic', False))
     model = MODELS.build(config.model)
+    check_one_clip(model)
     if checkpoint is not None:
         load_checkpoint(model, checkpoint, map_location='cpu')
     model.cfg = config

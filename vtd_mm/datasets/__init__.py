@@ -1,5 +1,5 @@
 from .checked_video_dataset import BrokenVideoError, CheckedVideoDataset
 from .class_names import LABEL_DIR, class_names_from_metainfo, load_class_names
-from .transforms import VideoRandomGrayscale
 
-__all__ = ['BrokenVideoError', 'CheckedVideoDataset', 'LABEL_DIR', 'VideoRandomGrayscale', 'class_names_from_metainfo', 'load_class_names']
+__all__ = ['BrokenVideoError', 'CheckedVideoDataset', 'LABEL_DIR', 'class_names_from_metainfo',
+           'load_class_names']

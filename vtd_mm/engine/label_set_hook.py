@@ -1,4 +1,6 @@
 """Label set per dataset: the codebook follows the label file of the data."""
+import logging
+import os.path as osp
 from typing import List, Optional
 
 from mmengine.hooks import Hook
@@ -17,6 +19,28 @@ def label_set_heads(model) -> list:
     """Heads of ``model`` whose label set can change (``set_class_names``)."""
     return [m for m in _unwrap(model).modules()
             if callable(getattr(m, 'set_class_names', None))]
+
+
+def check_one_clip(model) -> None:
+    """Warn, naming both files, when the vision and the text tower of one
+    model were read from different CLIP files: their features share one
+    embedding space only when they come from the same CLIP (the same weights
+    in two layouts are fine, which is why this is a warning)."""
+    from ..models.clip import CLIPTextEncoder, CLIPVisionBackbone
+    model = _unwrap(model)
+    for recognizer in [model] + [getattr(model, k, None) for k in ('student', 'teacher')]:
+        backbone = getattr(recognizer, 'backbone', None)
+        text = getattr(getattr(recognizer, 'cls_head', None), 'text_encoder', None)
+        if not (isinstance(backbone, CLIPVisionBackbone) and isinstance(text, CLIPTextEncoder)):
+            continue
+        files = backbone.clip_file, text.clip_file
+        if None not in files and osp.realpath(files[0]) != osp.realpath(files[1]):
+            print_log(
+                f'The vision tower was read from {files[0]!r} and the text tower from '
+                f'{files[1]!r}: unless both hold the same CLIP, frames and class names '
+                'are compared across two embedding spaces. Give both towers the same '
+                'file (model.backbone.pretrained, model.cls_head.text_encoder.pretrained).',
+                logger='current', level=logging.WARNING)
 
 
 def dataset_class_names(dataset) -> Optional[List[str]]:
@@ -72,7 +96,13 @@ def check_clip_len(dataset, heads, what: str) -> None:
         setting = f'num_clips={t.num_clips}' if segments else f'clip_len={clip_len}'
         for head in heads:
             frames = getattr(head, 'num_frames', None)
-            if frames and frames_per_view != frames:
+            if not frames:
+                raise ValueError(
+                    f'{what}: {type(head).__name__}.num_frames is not set, so the head '
+                    f'cannot tell the frames of a view from the views of a test clip: '
+                    f'set num_frames={frames_per_view}, the frames of one clip of the '
+                    f'pipeline ({type(t).__name__}({setting})).')
+            if frames_per_view != frames:
                 raise ValueError(
                     f'{what}: the pipeline samples clips of {frames_per_view} frames '
                     f'({type(t).__name__}({setting})), but '
@@ -141,6 +171,9 @@ class LabelSetHook(Hook):
             print_log(f'{what}: label set of {len(names)} classes from the dataset '
                       f'({names[0]!r}, ...)', logger='current')
         return previous
+
+    def before_run(self, runner) -> None:
+        check_one_clip(runner.model)
 
     def before_train(self, runner) -> None:
         self._apply(runner, runner.train_dataloader.dataset, 'train')

@@ -1,9 +1,12 @@
-"""Config preparation shared by ``tools/train.py`` and ``tools/test.py``."""
+"""Runner set-up shared by the train, test and protocol tools: work dir,
+launcher, effective batch, the runner type and logged errors."""
+import argparse
 import logging
 import os
 import os.path as osp
 
 import torch
+from mmengine.config import DictAction
 from mmengine.logging import print_log
 
 
@@ -51,47 +54,18 @@ def hold_effective_batch(cfg, launcher: str):
     return cfg
 
 
-def _key_value_action():
-    """mmengine's ``DictAction`` with an argparse error for an item without '='
-    (mmengine fails with 'not enough values to unpack')."""
-    import argparse
-    from mmengine.config import DictAction
+class KeyValueAction(DictAction):
+    """mmengine's ``DictAction`` (``--cfg-options key=value ...``) with an
+    argparse error for an item without '=' (mmengine fails with 'not enough
+    values to unpack')."""
 
-    class KeyValueAction(DictAction):
-        def __call__(self, parser, namespace, values, option_string=None):
-            bad = [v for v in values if '=' not in v]
-            if bad:
-                raise argparse.ArgumentError(
-                    self, f'expects key=value items, got {bad[0]!r} (e.g. '
-                    f'{bad[0]}=VALUE; quote values with spaces)')
-            super().__call__(parser, namespace, values, option_string)
-    return KeyValueAction
-
-
-def add_common_args(parser):
-    """Arguments shared by the train and test tools (MMAction2's names)."""
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
-    parser.add_argument('--cfg-options', nargs='+', action=_key_value_action(),
-                        help='override config settings, key=value (see MMAction2)')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    return parser
-
-
-def load_config(args, merge_options: bool = True):
-    """The config of ``args.config``; sets LOCAL_RANK.
-
-    ``--cfg-options`` are merged here unless ``merge_options`` is False: the
-    train tool merges them after its other flags, as MMAction2's does, so that
-    they win over every flag.
-    """
-    from mmengine.config import Config
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    cfg = Config.fromfile(args.config)
-    if merge_options and args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    return cfg
+    def __call__(self, parser, namespace, values, option_string=None):
+        bad = [v for v in values if '=' not in v]
+        if bad:
+            raise argparse.ArgumentError(
+                self, f'expects key=value items, got {bad[0]!r} (e.g. '
+                f'{bad[0]}=VALUE; quote values with spaces)')
+        super().__call__(parser, namespace, values, option_string)
 
 
 def build_runner(cfg):

@@ -1,4 +1,4 @@
-"""Evaluate checkpoints on a list of named test sets with MMAction2's Runner."""
+"""Named test sets of a protocol config, and checkpoints evaluated on them."""
 import copy
 import os.path as osp
 from typing import List, Optional, Sequence
@@ -11,12 +11,17 @@ def named_test_sets(cfg: Config, names: Optional[Sequence[str]] = None) -> List[
 
     A protocol config lists them as ``test_sets = [dict(name=..., group=...,
     dataset=dict(ann_file=..., data_prefix=..., metainfo=dict(classes=...)),
-    ...)]``; ``dataset`` updates ``test_dataloader.dataset``. A config without
-    ``test_sets`` has one set: its ``test_dataloader`` (group ``'test'``).
+    ...)]`` or as a dict by name, ``test_sets = dict(base=dict(group=...,
+    dataset=...), ...)`` (a child config then updates one set by name);
+    ``dataset`` updates ``test_dataloader.dataset`` (no ``dataset``: the test
+    loader as it is). A config without ``test_sets`` has one set: its
+    ``test_dataloader`` (group ``'test'``).
     """
     sets = cfg.get('test_sets')
     if not sets:
         sets = [dict(name='test', group='test', dataset={})]
+    if isinstance(sets, dict):
+        sets = [dict(value, name=name) for name, value in sets.items()]
     sets = [dict(s) for s in sets]
     seen = set()
     for s in sets:
@@ -56,8 +61,9 @@ def evaluate_test_sets(cfg: Config, checkpoints: Sequence[Optional[str]],
                        scale: float = 100.0) -> List[dict]:
     """Test every checkpoint on every set; one record per pair.
 
-    One Runner (one model, one checkpoint load) per checkpoint; the sets run
-    one after another through the config's test loop and evaluator, and the
+    One Runner (one model, one checkpoint load) per checkpoint, whose test
+    loop is :class:`~vtd_mm.engine.NamedSetsTestLoop` over ``sets``: the sets
+    run one after another with the config's evaluator, and the
     :class:`~vtd_mm.engine.LabelSetHook` gives the model the label set of
     each set (the codebook is built once per set).
 
@@ -70,16 +76,16 @@ def evaluate_test_sets(cfg: Config, checkpoints: Sequence[Optional[str]],
     for checkpoint in checkpoints:
         run_cfg = copy.deepcopy(cfg)
         run_cfg.load_from = checkpoint
+        run_cfg.test_cfg = dict(run_cfg.get('test_cfg') or {}, type='NamedSetsTestLoop',
+                                sets=[s['name'] for s in sets])
         runner = build_runner(run_cfg)
-        for test_set in sets:
-            runner._test_dataloader = loader_for_set(cfg, test_set)
-            runner._test_loop = copy.deepcopy(cfg.test_cfg)
-            runner.logger.info(f"test set {test_set['name']} (group {test_set['group']})")
-            metrics = run_logged(runner, 'test')
+        run_logged(runner, 'test')
+        for result in runner.test_loop.results:
+            metrics = result['metrics']
             if metric not in metrics:
                 raise KeyError(f'metric {metric!r} not among the test metrics '
                                f'{sorted(metrics)}; pass --metric.')
-            records.append(dict(name=test_set['name'], group=test_set['group'],
+            records.append(dict(name=result['name'], group=result['group'],
                                 checkpoint=_short(checkpoint),
                                 value=float(metrics[metric]) * scale,
                                 metrics={k: float(v) for k, v in metrics.items()}))

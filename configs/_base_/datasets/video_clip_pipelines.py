@@ -1,15 +1,14 @@
-# Frame sampling and augmentation of VTD-CLIP: T segments, one random frame
-# each (test: `test_clips` offsets of the segment grid), resize 256 + centre
-# crop 224 for validation, resize 224 + three 224 crops for testing;
-# multi-scale crop + flip + colour jitter (p 0.8) + grayscale (p 0.2).
+# Frame sampling and augmentation of VTD-CLIP: `num_frames` segments, one
+# random frame each (test: `test_clips` offsets of the segment grid);
+# multi-scale crop + flip + colour jitter (p 0.8) + grayscale (p 0.2) for
+# training, resize 256 + centre crop 224 for validation, resize 224 + three
+# 224 crops for testing. The transforms after decoding are kept apart so that
+# a config with another frame count reuses them (see vtd_protocol_32f.py).
 num_frames = 16
 test_clips = 4
-file_client_args = dict(io_backend='disk')
+decode = [dict(type='DecordInit', io_backend='disk'), dict(type='DecordDecode')]
 
-train_pipeline = [
-    dict(type='DecordInit', **file_client_args),
-    dict(type='UniformSample', clip_len=num_frames),
-    dict(type='DecordDecode'),
+train_transforms = [
     dict(type='Resize', scale=(-1, 256)),
     dict(type='MultiScaleCrop', input_size=224, scales=(1, .875, .75, .66),
          random_crop=False, max_wh_scale_gap=1),
@@ -17,25 +16,28 @@ train_pipeline = [
     dict(type='Flip', flip_ratio=0.5),
     dict(type='RandomApply', prob=0.8, transforms=[
         dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)]),
-    dict(type='VideoRandomGrayscale', prob=0.2),
+    dict(type='TorchVisionWrapper', op='RandomGrayscale', p=0.2),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
-val_pipeline = [
-    dict(type='DecordInit', **file_client_args),
-    dict(type='UniformSample', clip_len=num_frames, num_clips=1, test_mode=True),
-    dict(type='DecordDecode'),
+val_transforms = [
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
-test_pipeline = [
-    dict(type='DecordInit', **file_client_args),
-    dict(type='UniformSample', clip_len=num_frames, num_clips=test_clips, test_mode=True),
-    dict(type='DecordDecode'),
+test_transforms = [
     dict(type='Resize', scale=(-1, 224)),
     dict(type='ThreeCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
+
+train_pipeline = [decode[0], dict(type='UniformSample', clip_len=num_frames), decode[1],
+                  *train_transforms]
+val_pipeline = [decode[0], dict(type='UniformSample', clip_len=num_frames, test_mode=True),
+                decode[1], *val_transforms]
+test_pipeline = [decode[0],
+                 dict(type='UniformSample', clip_len=num_frames, num_clips=test_clips,
+                      test_mode=True),
+                 decode[1], *test_transforms]

@@ -1,7 +1,7 @@
-# VTD-CLIP on CLIP ViT-B/16: prompted towers + codebook head + fusion.
+# VTD-CLIP on CLIP ViT-B/16: prompted towers + codebook head + fusion. The
+# frames per view (cls_head.num_frames) belong to the recipe: the config that
+# sets the pipelines sets it too (vtd_k400_8x16.py, _base_/vtd_protocol_32f.py).
 _base_ = ['clip_vit_b16.py']
-
-label_file = 'kinetics_400_labels.csv'
 
 model = dict(
     type='Recognizer2D',
@@ -10,8 +10,7 @@ model = dict(
         type='VTDHead',
         num_classes=400,
         in_channels=512,
-        class_names=label_file,
-        num_frames=16,  # frames per view, as in the pipelines
+        class_names='kinetics_400_labels.csv',
         text_encoder={{_base_.text_encoder}},
         fusion=dict(type='ConfidenceAwareFusion', num_heads=8, mlp_ratio=4.0, attn_drop=0.1),
         temperature=0.01,

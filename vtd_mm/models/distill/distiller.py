@@ -12,13 +12,12 @@ from mmaction.registry import MODELS
 def video_logits(recognizer, inputs, data_samples=None):
     """Video-level class scores ``[N, C]`` of an MMAction2 recognizer.
 
-    Runs the backbone (and neck) and the head's forward, whose consensus turns
-    segments into clips; several clips per video are averaged. Returns the
-    logits and the head's keyword arguments (``num_segs``, ``loss_aux``).
+    MMAction2's ``extract_feat(stage='head')``: backbone, neck and the head's
+    forward, whose consensus turns segments into clips; several clips per
+    video are averaged here. Returns the logits and the head's keyword
+    arguments (``num_segs``, ``loss_aux``).
     """
-    feats, kwargs = recognizer.extract_feat(inputs, data_samples=data_samples)
-    head_kwargs = {k: v for k, v in kwargs.items() if k != 'loss_aux'}
-    logits = recognizer.cls_head(feats, **head_kwargs)
+    logits, kwargs = recognizer.extract_feat(inputs, stage='head', data_samples=data_samples)
     videos = inputs.shape[0]
     if logits.shape[0] != videos:
         logits = logits.view(videos, -1, logits.shape[-1]).mean(1)

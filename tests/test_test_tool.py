@@ -1,0 +1,104 @@
+"""tools/test.py takes MMAction2's arguments to the same config, and draws
+test videos with --show-dir."""
+import importlib.util
+import os
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from .videos import make_dataset
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY_CFG = os.path.join(ROOT, 'tests', 'configs', 'vtd_tiny.py')
+
+
+def load_tool(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def ours():
+    return load_tool(os.path.join(ROOT, 'tools', 'test.py'), 'vtd_test_tool')
+
+
+def mmaction_config(argv, monkeypatch):
+    """The config MMAction2's tools/test.py builds from ``argv`` (its main,
+    up to building the Runner)."""
+    import mmaction
+    tool = load_tool(os.path.join(os.path.dirname(mmaction.__file__), '.mim', 'tools', 'test.py'),
+                     'mmaction_test_tool')
+    monkeypatch.setattr(sys, 'argv', ['test.py'] + argv)
+    args = tool.parse_args()
+    cfg = tool.merge_args(Config.fromfile(args.config), args)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = os.path.join('./work_dirs', os.path.splitext(os.path.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    return cfg
+
+
+@pytest.mark.parametrize('argv', [
+    ['--show-dir', 'shows', '--interval', '3'],
+    ['--show', '--wait-time', '0.5'],
+    ['--show', '--show-dir', 'shows', '--work-dir', 'w', '--cfg-options', 'work_dir=x'],
+    ['--cfg-options', 'work_dir=x', 'default_hooks.visualization.interval=7'],
+    [],
+])
+def test_same_config_as_mmaction2_tool(argv, monkeypatch):
+    argv = [TINY_CFG, 'ckpt.pth'] + argv
+    tool = ours()
+    mine = tool.make_config(tool.parse_args(argv)).to_dict()
+    theirs = mmaction_config(argv, monkeypatch).to_dict()
+    for key in ('default_hooks', 'work_dir', 'load_from', 'launcher', 'test_evaluator'):
+        assert mine[key] == theirs[key], key
+
+
+def test_dump_adds_our_predictions_where_mmaction2_adds_its_results(monkeypatch):
+    argv = [TINY_CFG, 'ckpt.pth', '--dump', 'out.pkl']
+    tool = ours()
+    mine = tool.make_config(tool.parse_args(argv)).test_evaluator
+    theirs = mmaction_config(argv, monkeypatch).test_evaluator
+    assert [e['type'] for e in theirs] == ['AccMetric', 'DumpResults']
+    assert [e['type'] for e in mine] == ['AccMetric', 'DumpPredictions']
+    assert mine[1]['out_file_path'] == theirs[1]['out_file_path'] == 'out.pkl'
+
+
+def test_show_without_a_visualization_hook_is_a_clear_error(tmp_path):
+    child = tmp_path / 'no_vis.py'
+    child.write_text(f'_base_ = [{TINY_CFG!r}]\n'
+                     'default_hooks = dict(visualization=None)\n')
+    tool = ours()
+    with pytest.raises(SystemExit, match='need a visualization hook in default_hooks'):
+        tool.make_config(tool.parse_args([str(child), 'x.pth', '--show-dir', 'd']))
+
+
+def test_show_dir_draws_every_interval_th_video(tmp_path):
+    """3 test videos, --interval 2: the 1st and the 3rd are drawn, each as a
+    strip of its first view's frames titled with their class names."""
+    from mmaction.registry import MODELS
+    make_dataset(str(tmp_path / 'data'), per_class=1, splits=('val',))
+    os.environ['VTD_TINY_DATA'] = str(tmp_path / 'data')
+    try:
+        cfg = Config.fromfile(TINY_CFG)
+        torch.manual_seed(0)
+        ckpt = tmp_path / 'model.pth'
+        torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict(), meta={}), ckpt)
+        show = tmp_path / 'shows'
+        metrics = ours().main([TINY_CFG, str(ckpt), '--show-dir', str(show), '--interval', '2',
+                               '--work-dir', str(tmp_path / 'work')])
+    finally:
+        os.environ.pop('VTD_TINY_DATA')
+    assert 'acc/top1' in metrics
+    drawn = sorted(os.listdir(show))
+    assert drawn == ['val_blue_0.png', 'val_red_0.png'], drawn
+    import cv2
+    strip = cv2.imread(str(show / drawn[0]))
+    assert strip is not None and strip.shape[1] > strip.shape[0]  # frames side by side

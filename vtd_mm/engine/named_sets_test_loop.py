@@ -1,0 +1,65 @@
+"""A test loop over the named test sets of a protocol config."""
+from typing import Dict, List, Optional, Sequence
+
+from mmaction.registry import LOOPS
+from mmengine.runner import TestLoop
+from mmengine.runner.loops import _parse_losses
+
+from ..evaluation.named_sets import loader_for_set, named_test_sets
+
+
+@LOOPS.register_module()
+class NamedSetsTestLoop(TestLoop):
+    """MMAction2's test loop, run once per test set of ``cfg.test_sets``.
+
+    Each set is ``test_dataloader`` updated by the set's ``dataset`` (see
+    :func:`~vtd_mm.evaluation.named_test_sets`); the hooks see one test epoch
+    per set, so :class:`~vtd_mm.engine.LabelSetHook` gives the model each
+    set's label set and the logger prints each set's metrics. The returned
+    metrics are ``'<set>/<metric>'`` (``'novel/acc/top1'``); a config without
+    ``test_sets`` has one set, and its metrics keep their plain names, as with
+    :class:`~mmengine.runner.TestLoop`.
+
+    Args:
+        sets: names of the sets to run (default: all, in the config's order).
+    """
+
+    def __init__(self, runner, dataloader, evaluator, fp16: bool = False,
+                 sets: Optional[Sequence[str]] = None):
+        self.test_sets: List[dict] = named_test_sets(runner.cfg, sets)
+        # built here: the first set's loader (the config's test_dataloader
+        # itself may name a list that is not there, e.g. zero-shot's K400 val)
+        super().__init__(runner, loader_for_set(runner.cfg, self.test_sets[0]), evaluator, fp16)
+        self.results: List[dict] = []
+
+    def run(self) -> Dict[str, float]:
+        self.runner.call_hook('before_test')
+        plain = not self.runner.cfg.get('test_sets')
+        metrics_all, self.results = {}, []
+        for i, test_set in enumerate(self.test_sets):
+            self.runner.logger.info(f"test set {test_set['name']} (group {test_set['group']})")
+            if i:
+                self.dataloader = self.runner.build_dataloader(
+                    loader_for_set(self.runner.cfg, test_set), seed=self.runner.seed)
+            metrics = self._run_set()
+            self.results.append(dict(name=test_set['name'], group=test_set['group'],
+                                     metrics=metrics))
+            metrics_all.update(metrics if plain else
+                               {f"{test_set['name']}/{k}": v for k, v in metrics.items()})
+        self.runner.call_hook('after_test')
+        return metrics_all
+
+    def _run_set(self) -> Dict[str, float]:
+        """One test epoch on ``self.dataloader``, as TestLoop.run."""
+        meta = getattr(self.dataloader.dataset, 'metainfo', None)
+        self.evaluator.dataset_meta = self.runner.visualizer.dataset_meta = meta
+        self.runner.call_hook('before_test_epoch')
+        self.runner.model.eval()
+        self.test_loss.clear()
+        for idx, data_batch in enumerate(self.dataloader):
+            self.run_iter(idx, data_batch)
+        metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        if self.test_loss:
+            metrics.update(_parse_losses(self.test_loss, 'test'))
+        self.runner.call_hook('after_test_epoch', metrics=metrics)
+        return metrics
