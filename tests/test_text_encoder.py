@@ -162,6 +162,22 @@ def test_label_sources_agree(tiny_arch, tmp_path):
     assert len(k400) == 400 and k400[0] == 'abseiling' and k400[-1] == 'zumba'
 
 
+def test_token_cache_keeps_the_recent_label_sets(tiny_arch):
+    """The token ids follow the codebooks' policy: the last CACHED_LABEL_SETS
+    label sets, least recently used dropped first."""
+    enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner())
+    sets = [[f'class {i}', f'other {i}'] for i in range(enc.CACHED_LABEL_SETS + 1)]
+    first = enc._prompts(sets[0])
+    for names in sets[1:-1]:
+        enc._prompts(names)
+    assert enc._prompts(sets[0]) is first       # used again: now the most recent
+    enc._prompts(sets[-1])                      # one too many: sets[1] is dropped
+    assert len(enc._tokens) == enc.CACHED_LABEL_SETS
+    cached = [key[0] for key in enc._tokens]
+    assert tuple(sets[1]) not in cached and tuple(sets[0]) in cached
+    assert enc._prompts(sets[0]) is first
+
+
 def test_codebook_cache(tiny_arch, monkeypatch):
     enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner(),
                           class_names=NAMES).double()

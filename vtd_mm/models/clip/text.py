@@ -56,6 +56,28 @@ def pack_prompts(ids: torch.Tensor, eos: torch.Tensor, prefix_len: int) -> Packe
                          tuple(groups), eos_rows)
 
 
+class _RecentLabelSets(OrderedDict):
+    """The entries of the last ``size`` label sets; the least recently used
+    one is dropped first."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def get(self, key):
+        if key not in self:
+            return None
+        self.move_to_end(key)
+        return self[key]
+
+    def put(self, key, value):
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
 @MODELS.register_module()
 class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
     """Frozen CLIP text tower + prompt learner: class names -> codebook ``[K, D]``.
@@ -77,9 +99,10 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
       ``c_k``, so this is exact.
     - ``'full'``: every prompt padded to the context length (77), as CLIP does.
 
-    In eval mode the codebooks of the last few label sets are cached; a
-    codebook is rebuilt when a parameter, the device/dtype or the autocast
-    state change.
+    Two caches with one policy, the last ``CACHED_LABEL_SETS`` label sets
+    (least recently used dropped first): the token ids of a label set (in
+    every mode) and, in eval mode, its codebook; a codebook is rebuilt when a
+    parameter, the device/dtype or the autocast state change.
 
     Args:
         arch (str | dict | None): open_clip model name or config dict.
@@ -134,8 +157,8 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
         else:
             self.prompt_learner = None
         self.class_names = None if class_names is None else load_class_names(class_names)
-        self._tokens = {}
-        self._codebooks = OrderedDict()  # eval cache: key -> codebook
+        self._tokens = _RecentLabelSets(self.CACHED_LABEL_SETS)     # ids, EOS, layout
+        self._codebooks = _RecentLabelSets(self.CACHED_LABEL_SETS)  # eval only
 
     @property
     def n_ctx(self) -> int:
@@ -151,7 +174,8 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
         """Token ids ``[K, context_length]``, EOS positions ``[K]`` and the
         shared-prefix layout of the prompts of ``names`` (cached)."""
         key = (tuple(names), self.n_ctx, self.template)
-        if key not in self._tokens:
+        cached = self._tokens.get(key)
+        if cached is None:
             tok, n = self.tokenizer, self.n_ctx
             room = self.context_length - 2 - n
             ids = torch.zeros(len(names), self.context_length, dtype=torch.long)
@@ -165,11 +189,9 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
                 row = [tok.sot_token_id] + [_PLACEHOLDER_ID] * n + body + [tok.eot_token_id]
                 ids[k, :len(row)] = torch.tensor(row)
             self._check_distinct(names, ids, room)
-            if len(self._tokens) > 8:
-                self._tokens.clear()
             eos = ids.argmax(dim=-1)
-            self._tokens[key] = (ids, eos, pack_prompts(ids, eos, 1 + n))
-        return self._tokens[key]
+            cached = self._tokens.put(key, (ids, eos, pack_prompts(ids, eos, 1 + n)))
+        return cached
 
     def _check_distinct(self, names: Sequence[str], ids: torch.Tensor, room: int) -> None:
         """Classes whose prompts are the same token sequence get the same
@@ -283,15 +305,14 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
         else:
             names = load_class_names(class_names)
         key = None if self.training else self._cache_key(names)
-        if key is not None and key in self._codebooks:
-            return self._codebooks[key]
+        cached = None if key is None else self._codebooks.get(key)
+        if cached is not None:
+            return cached
         ids, eos, packed = self._prompts(names)
         codebook = self._encode(ids, eos, prompted=True, packed=packed)
         if key is not None and not codebook.requires_grad:
             # a few label sets (e.g. base and novel test sets taking turns)
-            self._codebooks[key] = codebook
-            while len(self._codebooks) > self.CACHED_LABEL_SETS:
-                self._codebooks.popitem(last=False)
+            self._codebooks.put(key, codebook)
         return codebook
 
     def train(self, mode: bool = True):
