@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vtd_mm.models import CLIPTextEncoder, CLIPVisionBackbone, clear_cache
-from vtd_mm.models.clip import loading
+from vtd_mm.models.clip import weight_cache
 
 from .conftest import make_clip, warnings_logged
 from .numerics import assert_close64
@@ -109,8 +109,8 @@ def test_open_clip_layouts(tiny_arch, tiny_clip, tmp_path):
 
 def test_file_is_read_once_for_both_towers(tiny_arch, tiny_clip_file, monkeypatch):
     reads = []
-    read = loading._read_clip_file
-    monkeypatch.setattr(loading, '_read_clip_file',
+    read = weight_cache.read_clip_file
+    monkeypatch.setattr(weight_cache, 'read_clip_file',
                         lambda path: reads.append(path) or read(path))
     clear_cache()
     from mmaction.registry import MODELS
@@ -122,11 +122,11 @@ def test_file_is_read_once_for_both_towers(tiny_arch, tiny_clip_file, monkeypatc
     assert len(reads) == 2
     # a vision tower alone (e.g. with a TSNHead): the text part is held until
     # the model runs, then released, not kept for the life of the process
-    assert loading._CACHE and any(
-        'text' in e['parts'] for e in loading._CACHE._entries.values())
+    assert weight_cache._CACHE and any(
+        'text' in e['parts'] for e in weight_cache._CACHE._entries.values())
     with torch.no_grad():
         vision_only(images(1))
-    assert not loading._CACHE
+    assert not weight_cache._CACHE
 
 
 def test_arch_inferred_from_file(tmp_path):

@@ -3,7 +3,6 @@ import copy
 import gc
 import os
 
-import torch
 from mmaction.registry import DATASETS
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate

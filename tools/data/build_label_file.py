@@ -10,7 +10,6 @@ the same class index the lists were made with.
 """
 import argparse
 import os
-import os.path as osp
 import re
 
 from vtd_mm.datasets.class_names import write_label_file

@@ -1,5 +1,7 @@
 """CLIP towers with deep prompts on open_clip weights."""
-from .loading import CLIPArch, build_tower, clear_cache, infer_arch, resolve_arch
+from .arch import CLIPArch, infer_arch, resolve_arch
+from .tower_builder import build_tower
+from .weight_cache import clear_cache
 from .prompt_learner import TextPromptLearner
 from .text import CLIPTextEncoder
 from .vision import CLIPVisionBackbone

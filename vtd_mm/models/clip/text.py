@@ -13,7 +13,10 @@ from mmaction.registry import MODELS
 from ...datasets.class_names import ClassNames, load_class_names
 from ..checkpoint_fit import FrozenCLIPTowerState
 from .blocks import run_block, shared_prefix_block, suffix_mask
-from .loading import TEXT, build_tower, get_tokenizer, release_unclaimed
+from .tokenizer import get_tokenizer
+from .tower_builder import build_tower
+from .weight_cache import release_unclaimed
+from .weights_file import TEXT
 
 _PLACEHOLDER_ID = 0  # context slots; their embeddings are replaced
 
@@ -60,7 +63,7 @@ class _RecentLabelSets(OrderedDict):
     """The entries of the last ``size`` label sets; the least recently used
     one is dropped first."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int = 4):  # a default: copies are rebuilt without arguments
         super().__init__()
         self.size = size
 

@@ -11,7 +11,9 @@ from mmaction.registry import MODELS
 
 from ..checkpoint_fit import FrozenCLIPTowerState
 from .blocks import run_block
-from .loading import VISUAL, build_tower, release_unclaimed
+from .tower_builder import build_tower
+from .weight_cache import release_unclaimed
+from .weights_file import VISUAL
 
 
 def check_prompt_depth(n_ctx: int, depth: int, num_layers: int, what: str):

@@ -1,0 +1,108 @@
+"""CLIP weights files of every supported layout, read into open_clip's layout.
+
+Local files may be an OpenAI TorchScript archive, or a state dict in the
+OpenAI / open_clip layout (optionally wrapped in ``{'state_dict': ...}``, with
+a ``module.`` prefix, or in open_clip's ``text.*`` custom-text layout), saved
+with ``torch.save`` or as ``.safetensors``. (open_clip's own
+``load_state_dict`` reads the plain layouts too, but neither TorchScript
+archives nor a training checkpoint given by mistake, and without this
+package's clear errors for empty or corrupt files.)
+"""
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import Dict
+
+import torch
+
+VISUAL = 'visual'
+TEXT = 'text'
+_OPENAI_EXTRA_KEYS = ('input_resolution', 'context_length', 'vocab_size')
+_TEXT_PREFIXES = ('token_embedding.', 'positional_embedding', 'transformer.',
+                  'ln_final.', 'text_projection', 'logit_scale', 'logit_bias')
+
+
+@dataclass
+class TowerWeights:
+    """The weights of one tower, as read from ``source``."""
+    state_dict: Dict[str, torch.Tensor]
+    source: str
+    openai: bool
+    arch: dict = field(default_factory=dict)
+
+
+def _is_torchscript(path: str) -> bool:
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as zf:
+        return any(re.search(r'(^|/)code/', n) for n in zf.namelist())
+
+
+def read_clip_file(path: str):
+    """Read a weights file. Returns (object, is_torchscript)."""
+    if path.endswith('.safetensors'):
+        from safetensors.torch import load_file
+        return load_file(path, device='cpu'), False
+    if _is_torchscript(path):
+        # OpenAI's release format; TorchScript archives are not pickles.
+        return torch.jit.load(path, map_location='cpu').state_dict(), True
+    from ...engine.checkpoint_loader import read_checkpoint
+    return read_checkpoint(path, 'cpu', what='CLIP weights file'), False
+
+
+def normalise(obj, path: str):
+    """Bring any supported layout to open_clip's CLIP layout.
+
+    Returns:
+        (state_dict, openai): float32 tensors; ``openai`` tells whether the file
+        is recognisably an OpenAI release (trained with QuickGELU).
+    """
+    if not isinstance(obj, dict):
+        raise ValueError(f'{path} holds a {type(obj).__name__}, not a state dict.')
+    keys = list(obj)
+    if 'model' in obj and isinstance(obj['model'], dict):
+        inner = [k.replace('module.', '', 1) for k in obj['model']]
+        if any(k.startswith(('prompt_learner.', 'image_encoder.', 'text_encoder.'))
+               for k in inner):
+            raise ValueError(
+                f'{path} is a VTD / ViFi-CLIP training checkpoint, not CLIP '
+                'weights. Convert it with tools/convert_checkpoint.py and load '
+                'the result with load_from; pretrained= takes the CLIP weights '
+                'file (e.g. ViT-B-16.pt).')
+    if 'state_dict' in obj and isinstance(obj['state_dict'], dict):
+        obj = obj['state_dict']
+        keys = list(obj)
+    if any(k.startswith(('backbone.', 'cls_head.')) for k in keys):
+        raise ValueError(
+            f'{path} is a vtd_mm / MMAction2 model checkpoint, not CLIP '
+            'weights: load it with load_from (or tools/test.py CHECKPOINT).')
+    sd = {}
+    openai = False
+    for k, v in obj.items():
+        if k.startswith('module.'):
+            k = k[len('module.'):]
+        if k.startswith('text.'):
+            k = k[len('text.'):]
+        if k in _OPENAI_EXTRA_KEYS:
+            openai = True
+            continue
+        if not torch.is_tensor(v):
+            continue
+        if v.dtype == torch.float16 and k.endswith('weight'):
+            openai = True  # OpenAI ships fp16; open_clip checkpoints are fp32
+        sd[k] = v.float() if v.is_floating_point() else v
+    if 'visual.conv1.weight' not in sd and 'ln_final.weight' not in sd:
+        raise ValueError(
+            f'{path} does not look like CLIP weights in the OpenAI / open_clip '
+            f'layout (no visual.conv1.weight or ln_final.weight; first keys: '
+            f'{keys[:5]}).')
+    return sd, openai
+
+
+def read_clip_weights(path: str) -> Dict[str, torch.Tensor]:
+    """The whole CLIP state dict of a local file, in open_clip's layout (float32)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'CLIP weights file not found: {path!r}.')
+    obj, _ = read_clip_file(path)
+    return normalise(obj, path)[0]
