@@ -50,26 +50,23 @@ test_pipeline = [
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
-train_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/train_{train_set}.txt',
-                 metainfo=dict(classes=f'demo_world_{train_set}.txt'),
-                 data_prefix=dict(video=f'{data_root}/videos'), pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/val_{train_set}.txt',
-                 metainfo=dict(classes=f'demo_world_{train_set}.txt'),
-                 data_prefix=dict(video=f'{data_root}/videos'), pipeline=test_pipeline,
-                 test_mode=True))
-test_dataloader = dict(
-    batch_size=16, num_workers=2, persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/test_{test_set}.txt',
-                 metainfo=dict(classes=f'demo_world_{test_set}.txt'),
-                 data_prefix=dict(video=f'{data_root}/videos'), pipeline=test_pipeline,
-                 test_mode=True))
+
+
+def _loader(split, subset, pipeline, shuffle=False, persistent=True):
+    """The demo world's ``{split}_{subset}`` list, labelled by ``subset``'s names."""
+    return dict(
+        batch_size=16, num_workers=2, persistent_workers=persistent,
+        sampler=dict(type='DefaultSampler', shuffle=shuffle),
+        dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/{split}_{subset}.txt',
+                     metainfo=dict(classes=f'demo_world_{subset}.txt'),
+                     data_prefix=dict(video=f'{data_root}/videos'), pipeline=pipeline,
+                     test_mode=not shuffle))
+
+
+train_dataloader = _loader('train', train_set, train_pipeline, shuffle=True)
+val_dataloader = _loader('val', train_set, test_pipeline)
+test_dataloader = _loader('test', test_set, test_pipeline, persistent=False)
+del _loader
 # Base-to-novel evaluation (tools/test_protocol.py): the label set of each test
 # set comes from its label file (LabelSetHook); the model part stays as trained.
 test_sets = [

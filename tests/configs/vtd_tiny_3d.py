@@ -18,24 +18,24 @@ model = dict(
     data_preprocessor=dict(type='ActionDataPreprocessor', mean=[122.771, 116.746, 104.094],
                            std=[68.501, 66.632, 70.323], format_shape='NCTHW'))
 
-train_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='UniformSample', clip_len=num_frames),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 36)),
-    dict(type='RandomCrop', size=32),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
-test_pipeline = [
-    dict(type='DecordInit'),
-    dict(type='UniformSample', clip_len=num_frames, num_clips=2, test_mode=True),
-    dict(type='DecordDecode'),
-    dict(type='Resize', scale=(-1, 32)),
-    dict(type='ThreeCrop', crop_size=32),
-    dict(type='FormatShape', input_format='NCTHW'),
-    dict(type='PackActionInputs')
-]
+
+
+def _as_3d(pipeline):
+    """The 2D pipeline's transforms (no flip) for 4-frame NCTHW clips."""
+    out = []
+    for t in pipeline:
+        if t['type'] == 'UniformSample':
+            t = dict(t, clip_len=num_frames)
+        elif t['type'] == 'FormatShape':
+            t = dict(t, input_format='NCTHW')
+        if t['type'] != 'Flip':
+            out.append(t)
+    return out
+
+
+train_pipeline = _as_3d(_base_.train_pipeline)
+test_pipeline = _as_3d(_base_.test_pipeline)
+del _as_3d
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
