@@ -102,3 +102,31 @@ def test_show_dir_draws_every_interval_th_video(tmp_path):
     import cv2
     strip = cv2.imread(str(show / drawn[0]))
     assert strip is not None and strip.shape[1] > strip.shape[0]  # frames side by side
+
+
+def test_protocol_config_tests_every_set_and_dumps_one_file_per_set(tmp_path):
+    """A config with test_sets: tools/test.py runs each set (NamedSetsTestLoop),
+    names the metrics by set and writes one --dump file per set."""
+    import pickle
+    from mmaction.registry import MODELS
+    make_dataset(str(tmp_path / 'data'), per_class=1, splits=('train', 'val'))
+    child = tmp_path / 'two_sets.py'
+    child.write_text(f'_base_ = [{TINY_CFG!r}]\n'
+                     "test_cfg = dict(type='NamedSetsTestLoop')\n"
+                     "test_sets = dict(seen=dict(group='seen'), train=dict(group='train', "
+                     "dataset=dict(ann_file=f'{_base_.data_root}/train_list.txt')))\n")
+    os.environ['VTD_TINY_DATA'] = str(tmp_path / 'data')
+    try:
+        torch.manual_seed(0)
+        ckpt = tmp_path / 'model.pth'
+        model = MODELS.build(Config.fromfile(str(child)).model)
+        torch.save(dict(state_dict=model.state_dict(), meta={}), ckpt)
+        metrics = ours().main([str(child), str(ckpt), '--dump', str(tmp_path / 'out.pkl'),
+                               '--work-dir', str(tmp_path / 'work')])
+    finally:
+        os.environ.pop('VTD_TINY_DATA')
+    assert {'seen/acc/top1', 'train/acc/top1'} <= set(metrics)
+    for name in ('seen', 'train'):
+        with open(tmp_path / f'out.{name}.pkl', 'rb') as f:
+            assert len(pickle.load(f)) == 3  # one record per video of the set
+    assert not (tmp_path / 'out.pkl').exists()

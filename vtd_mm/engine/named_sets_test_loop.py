@@ -1,4 +1,5 @@
 """A test loop over the named test sets of a protocol config."""
+import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 from mmaction.registry import LOOPS
@@ -16,8 +17,10 @@ class NamedSetsTestLoop(TestLoop):
     :func:`~vtd_mm.evaluation.named_test_sets`); the hooks see one test epoch
     per set, so :class:`~vtd_mm.engine.LabelSetHook` gives the model each
     set's label set and the logger prints each set's metrics. The returned
-    metrics are ``'<set>/<metric>'`` (``'novel/acc/top1'``); a config without
-    ``test_sets`` has one set, and its metrics keep their plain names, as with
+    metrics are ``'<set>/<metric>'`` (``'novel/acc/top1'``), and a metric
+    that writes a file (``--dump``: ``out_file_path``) writes one per set,
+    ``<name>.<set>.pkl``. A config without ``test_sets`` has one set, whose
+    metrics and files keep their plain names, as with
     :class:`~mmengine.runner.TestLoop`.
 
     Args:
@@ -31,6 +34,7 @@ class NamedSetsTestLoop(TestLoop):
         # itself may name a list that is not there, e.g. zero-shot's K400 val)
         super().__init__(runner, loader_for_set(runner.cfg, self.test_sets[0]), evaluator, fp16)
         self.results: List[dict] = []
+        self._out_files: Dict[int, str] = {}
 
     def run(self) -> Dict[str, float]:
         self.runner.call_hook('before_test')
@@ -41,7 +45,7 @@ class NamedSetsTestLoop(TestLoop):
             if i:
                 self.dataloader = self.runner.build_dataloader(
                     loader_for_set(self.runner.cfg, test_set), seed=self.runner.seed)
-            metrics = self._run_set()
+            metrics = self._run_set(None if plain else test_set['name'])
             self.results.append(dict(name=test_set['name'], group=test_set['group'],
                                      metrics=metrics))
             metrics_all.update(metrics if plain else
@@ -49,8 +53,15 @@ class NamedSetsTestLoop(TestLoop):
         self.runner.call_hook('after_test')
         return metrics_all
 
-    def _run_set(self) -> Dict[str, float]:
-        """One test epoch on ``self.dataloader``, as TestLoop.run."""
+    def _run_set(self, name: Optional[str]) -> Dict[str, float]:
+        """One test epoch on ``self.dataloader``, as TestLoop.run; files of
+        metrics get the set's ``name``."""
+        for metric in self.evaluator.metrics:
+            path = getattr(metric, 'out_file_path', None)
+            if path is not None:
+                path = self._out_files.setdefault(id(metric), path)
+                stem, ext = osp.splitext(path)
+                metric.out_file_path = path if name is None else f'{stem}.{name}{ext}'
         meta = getattr(self.dataloader.dataset, 'metainfo', None)
         self.evaluator.dataset_meta = self.runner.visualizer.dataset_meta = meta
         self.runner.call_hook('before_test_epoch')
