@@ -85,15 +85,19 @@ def train_one_iteration(cfg, tmp_path, classes=('red',), num_frames=20, batch_si
 
 
 @pytest.fixture
-def mmlog(caplog):
+def mmlog(caplog, monkeypatch):
     """``caplog`` for mmengine's ``print_log(..., logger='current')``: MMLogger
-    instances are not in the logging hierarchy, so the handler is attached to
-    the current one."""
+    instances are outside the logging hierarchy (nothing propagates to the
+    root logger, where caplog listens), and a Runner makes a new one; every
+    MMLogger record is handed to caplog as well."""
     from mmengine.logging import MMLogger
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(caplog.handler)
-    yield caplog
-    logger.removeHandler(caplog.handler)
+    call_handlers = MMLogger.callHandlers
+
+    def both(self, record):
+        caplog.handler.handle(record)
+        call_handlers(self, record)
+    monkeypatch.setattr(MMLogger, 'callHandlers', both)
+    return caplog
 
 
 def warnings_logged(caplog):
