@@ -1,8 +1,12 @@
-"""Speed of the prompted CLIP towers on this machine (random weights, fp32).
+"""Speed of the prompted CLIP towers on one device (random weights).
 
-Prints, side by side in one run:
+``--device cpu|cuda`` picks the device; ``--dtype fp32 bf16 fp16`` (one or
+more) the precision: fp32, or autocast to bf16 / fp16 as ``tools/train.py
+--amp`` trains (weights stay fp32). Every timing synchronises the device
+around it. For each dtype, side by side in one run, it prints:
 
-* a plain fp32 matmul's FLOP/s (the reference rate of this machine);
+* a plain matmul's FLOP/s in that dtype on that device (the reference rate:
+  utilisation below is model FLOP/s over it, i.e. MFU against a measured peak);
 * the vision tower, forward + backward with trainable prompts and frozen CLIP:
   frames/s, achieved FLOP/s and its fraction of the matmul rate;
 * the codebook of K class names with the full 77-token sequence, the
@@ -13,18 +17,26 @@ Prints, side by side in one run:
   (each in its own process);
 * a whole VTD-CLIP training step (``--step-batch`` clips of ``--step-frames``
   frames, K class names) for each text variant, with its peak memory, and its
-  parts: vision tower, text tower, and head with fusion, each forward + backward.
+  parts: vision tower, text tower, and head with fusion, each forward + backward;
+* throughput of the training step in clips/s at the configs' batches per
+  device (``--throughput 16x16 8x32``: clips x frames), shared prefix, with
+  and without ``with_cp``, and its peak memory.
+
+Peak memory is ``torch.cuda.max_memory_allocated`` on a GPU and the process's
+peak resident memory on a CPU.
 
 FLOPs are forward plus input-gradient FLOPs (frozen weights owe no weight
 gradients), counted by ``torch.utils.flop_counter`` on the operations actually
 run, with attention decomposed into matmuls for counting; causal attention is
 counted as the full square.
 
-Example::
+Examples::
 
     python tools/analysis/benchmark_clip.py --arch ViT-B-16 --num-classes 400
+    python tools/analysis/benchmark_clip.py --device cuda --dtype fp32 bf16 --skip memory
 """
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -36,11 +48,13 @@ import torch
 import vtd_mm  # noqa: F401
 from vtd_mm.datasets import load_class_names
 from vtd_mm.models import CLIPTextEncoder, CLIPVisionBackbone
+from vtd_mm.models.clip import resolve_arch
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--arch', default='ViT-B-16', help='open_clip model name')
+    p.add_argument('--arch', default='ViT-B-16',
+                   help="open_clip model name, or an architecture dict as JSON ('{\"embed_dim\": ...}')")
     p.add_argument('--frames', type=int, default=16, help='frames per vision step')
     p.add_argument('--num-classes', type=int, default=400,
                    help='K class names (the Kinetics-400 names, repeated if K > 400)')
@@ -51,32 +65,71 @@ def parse_args(argv=None):
     p.add_argument('--repeats', type=int, default=3,
                    help='timed runs (after a warm-up, best taken) of a measurement under 2 s')
     p.add_argument('--threads', type=int, default=None, help='torch threads')
+    p.add_argument('--device', default='cpu', help="'cpu', 'cuda' or 'cuda:N'")
+    p.add_argument('--dtype', nargs='+', default=['fp32'], choices=list(DTYPES),
+                   help='fp32, or autocast to bf16 / fp16 (as --amp trains); several '
+                   'are measured side by side')
+    p.add_argument('--throughput', nargs='*', default=None, metavar='CLIPSxFRAMES',
+                   help="training-step batches for clips/s (default on a GPU: the configs' "
+                   '16 clips x 16 frames, fully supervised, and 8 x 32, the protocols; on a '
+                   'CPU: 2x8)')
     p.add_argument('--skip', nargs='*', default=[],
-                   choices=['vision', 'text', 'text-backward', 'memory', 'step'])
+                   choices=['vision', 'text', 'text-backward', 'memory', 'step', 'throughput'])
     p.add_argument('--step-frames', type=int, default=8, help='frames per clip (step)')
+    p.add_argument('--step-text', nargs='+', default=list(TEXT_MODES), choices=TEXT_MODES,
+                   help='text variants of the training-step section (default: all three)')
     p.add_argument('--step-batch', type=int, default=2, help='clips per step')
     p.add_argument('--memory-probe', choices=['plain', 'cp'], help=argparse.SUPPRESS)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.arch.lstrip().startswith('{'):
+        args.arch = json.loads(args.arch)
+    args.device = torch.device(args.device)
+    if args.device.type == 'cuda' and not torch.cuda.is_available():
+        p.error('--device cuda: no GPU is visible to torch here')
+    if args.throughput is None:
+        args.throughput = ['16x16', '8x32'] if args.device.type == 'cuda' else ['2x8']
+    try:
+        args.throughput = [tuple(int(v) for v in b.lower().split('x')) for b in args.throughput]
+    except ValueError:
+        p.error(f'--throughput takes CLIPSxFRAMES items, e.g. 16x16, got {args.throughput}')
+    args.precision = args.dtype[0]
+    return args
 
 
-def timed(fn, repeats):
-    """Seconds of one call: the best of several calls after a warm-up call.
+DTYPES = dict(fp32=None, bf16=torch.bfloat16, fp16=torch.float16)
+
+
+def sync(device):
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def autocast(args):
+    """The precision being measured: autocast to bf16 / fp16, or fp32."""
+    dtype = DTYPES[args.precision]
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(args.device.type, dtype=dtype)
+
+
+def timed(fn, repeats, device=torch.device('cpu')):
+    """Seconds of one call: the best of several calls after a warm-up call,
+    the device synchronised before and after each.
 
     The minimum is the most stable figure on a shared, noisy machine. Calls
     under 2 s run ``repeats`` times, longer ones twice; a first call of over
     60 s is taken as it is.
     """
-    start = time.perf_counter()
-    fn()
-    first = time.perf_counter() - start
-    if first >= 60.0:
-        return first
-    runs = []
-    for _ in range(repeats if first < 2.0 else 2):
+    def once():
+        sync(device)
         start = time.perf_counter()
         fn()
-        runs.append(time.perf_counter() - start)
-    return min(runs)
+        sync(device)
+        return time.perf_counter() - start
+    first = once()
+    if first >= 60.0:
+        return first
+    return min(once() for _ in range(repeats if first < 2.0 else 2))
 
 
 def op_flops(fn):
@@ -94,38 +147,44 @@ def count_flops(fn):
     return sum(op_flops(fn).values())
 
 
-def matmul_rate(repeats, n=2048):
-    """Best FLOP/s of a square fp32 matmul (best, not median: a conservative reference)."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
-    runs = []
-    for _ in range(max(repeats, 15)):
-        start = time.perf_counter()
-        torch.mm(a, b)
-        runs.append(time.perf_counter() - start)
-    return 2 * n ** 3 / min(runs)
+def matmul_rate(repeats, device=torch.device('cpu'), dtype='fp32', n=2048):
+    """Best FLOP/s of a square matmul in ``dtype`` on ``device`` (best, not
+    median: a conservative reference). On a GPU the matrices are 8192^2 (a
+    2048^3 matmul takes microseconds there) and 10 products are timed together."""
+    n = 8192 if device.type == 'cuda' else n
+    a, b = (torch.randn(n, n, device=device, dtype=DTYPES[dtype] or torch.float32)
+            for _ in range(2))
+    reps = 10 if device.type == 'cuda' else 1
+
+    def products():
+        for _ in range(reps):
+            torch.mm(a, b)
+    seconds = min(timed(products, 1, device) for _ in range(max(repeats, 15)))
+    return 2 * n ** 3 * reps / seconds
 
 
-def vision_step(backbone, x):
+def vision_step(backbone, x, args=None):
     def step():
         backbone.zero_grad(set_to_none=True)
-        backbone(x).sum().backward()
+        with autocast(args) if args is not None else contextlib.nullcontext():
+            out = backbone(x).float().sum()
+        out.backward()
     return step
 
 
 def build_backbone(args, with_cp=False):
     return CLIPVisionBackbone(arch=args.arch, n_ctx=args.n_ctx, depth=args.depth,
-                              with_cp=with_cp)
+                              with_cp=with_cp).to(args.device)
 
 
 def frames_of(backbone, n):
-    return torch.randn(n, 3, *backbone.image_size)
+    return torch.randn(n, 3, *backbone.image_size, device=backbone.prompts.device)
 
 
 def bench_vision(args, rate):
     backbone = build_backbone(args)
     x = frames_of(backbone, args.frames)
-    seconds = timed(vision_step(backbone, x), args.repeats)
+    seconds = timed(vision_step(backbone, x, args), args.repeats, args.device)
     flops = count_flops(vision_step(backbone, frames_of(backbone, 1))) * args.frames
     # open_clip's own blocks (nn.MultiheadAttention) on the same tokens, prompts included
     v = backbone.visual
@@ -133,8 +192,10 @@ def bench_vision(args, rate):
 
     def open_clip_step():
         tokens.grad = None
-        (v.ln_post(v.transformer(tokens)[:, 0]) @ v.proj).sum().backward()
-    reference = timed(open_clip_step, args.repeats)
+        with autocast(args):
+            out = (v.ln_post(v.transformer(tokens)[:, 0]) @ v.proj).float().sum()
+        out.backward()
+    reference = timed(open_clip_step, args.repeats, args.device)
     return dict(seconds=seconds, frames_per_s=args.frames / seconds, tokens=tokens.shape[1],
                 flops=flops, util=flops / seconds / rate, open_clip_seconds=reference)
 
@@ -169,21 +230,23 @@ def text_flops(enc, names, run):
 def bench_text(args, rate, backward):
     names = class_names(args)
     enc = CLIPTextEncoder(arch=args.arch, prompt_learner=dict(
-        type='TextPromptLearner', n_ctx=args.n_ctx, depth=args.depth))
+        type='TextPromptLearner', n_ctx=args.n_ctx, depth=args.depth)).to(args.device)
     enc.train(backward)
 
     def run(label_set):
         if backward:
             enc.zero_grad(set_to_none=True)
-            enc(label_set).sum().backward()
+            with autocast(args):
+                out = enc(label_set).float().sum()
+            out.backward()
         else:
-            with torch.no_grad():
+            with torch.no_grad(), autocast(args):
                 enc._codebooks.clear()  # eval caches codebooks: time the encoding
                 enc(label_set)
     rows = {}
     for mode in TEXT_MODES:
         enc.mode = mode
-        seconds = timed(lambda: run(names), args.repeats)
+        seconds = timed(lambda: run(names), args.repeats, args.device)
         flops = text_flops(enc, names, run)
         rows[mode] = dict(seconds=seconds, tokens=text_tokens(enc, names, mode), flops=flops,
                           util=flops / seconds / rate)
@@ -201,73 +264,123 @@ class _Fixed(torch.nn.Module):
         return self.codebook
 
 
-def peak_rss_mib(fn):
-    """Run ``fn``; the process's peak resident memory during it (MiB)."""
+def peak_memory_mib(fn, device=torch.device('cpu')):
+    """Run ``fn``; the peak memory during it (MiB): ``max_memory_allocated``
+    on a GPU, the process's peak resident memory on a CPU."""
+    if device.type == 'cuda':
+        sync(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        fn()
+        sync(device)
+        return torch.cuda.max_memory_allocated(device) / 2 ** 20
     with open('/proc/self/clear_refs', 'w') as f:
         f.write('5')  # reset the peak (VmHWM) to the current RSS
     fn()
     return vm_kib('VmHWM') / 1024
 
 
-def bench_step(args, rate):
-    """A VTD-CLIP training step and its parts, each forward + backward, per text variant."""
+def build_vtd(args, names, frames, with_cp=False):
+    """A VTD-CLIP recognizer on ``args.device`` (random weights, training mode)."""
     from mmaction.registry import MODELS
-    from mmaction.structures import ActionDataSample
     from mmaction.utils import register_all_modules
     register_all_modules(init_default_scope=True)
-    names = class_names(args)
     model = MODELS.build(dict(
         type='Recognizer2D',
         backbone=dict(type='CLIPVisionBackbone', arch=args.arch, n_ctx=args.n_ctx,
-                      depth=args.depth),
-        cls_head=dict(type='VTDHead', num_classes=len(names), in_channels=512,
-                      class_names=names, num_frames=args.step_frames,
+                      depth=args.depth, with_cp=with_cp),
+        cls_head=dict(type='VTDHead', num_classes=len(names),
+                      in_channels=resolve_arch(args.arch).embed_dim,
+                      class_names=names, num_frames=frames,
                       text_encoder=dict(type='CLIPTextEncoder', arch=args.arch,
                                         prompt_learner=dict(type='TextPromptLearner',
                                                             n_ctx=args.n_ctx, depth=args.depth)))))
-    model.train()
-    backbone, head = model.backbone, model.cls_head
-    text_encoder = head.text_encoder
-    frames = args.step_batch * args.step_frames
-    x = frames_of(backbone, frames)
-    samples = [ActionDataSample().set_gt_label(torch.tensor([i % len(names)]))
-               for i in range(args.step_batch)]
-    inputs = x.view(args.step_batch, args.step_frames, *x.shape[1:])
+    return model.to(args.device).train()
+
+
+def training_step(model, args, clips, frames):
+    """One forward + backward of ``clips`` clips of ``frames`` frames."""
+    from mmaction.structures import ActionDataSample
+    names = model.cls_head.class_names
+    x = frames_of(model.backbone, clips * frames)
+    inputs = x.view(clips, frames, *x.shape[1:])
+    samples = [ActionDataSample().set_gt_label(
+        torch.tensor([i % len(names)], device=args.device)) for i in range(clips)]
 
     def step():
         model.zero_grad(set_to_none=True)
-        model(inputs, samples, mode='loss')['loss_cls'].backward()
+        with autocast(args):
+            loss = model(inputs, samples, mode='loss')['loss_cls']
+        loss.backward()
+    return step, x, samples
+
+
+def bench_step(args, rate):
+    """A VTD-CLIP training step and its parts, each forward + backward, per text variant."""
+    names = class_names(args)
+    model = build_vtd(args, names, args.step_frames)
+    backbone, head = model.backbone, model.cls_head
+    text_encoder = head.text_encoder
+    frames = args.step_batch * args.step_frames
+    step, x, samples = training_step(model, args, args.step_batch, args.step_frames)
 
     def text(label_set=names):
         model.zero_grad(set_to_none=True)
-        text_encoder(label_set).sum().backward()
+        with autocast(args):
+            out = text_encoder(label_set).float().sum()
+        out.backward()
 
-    feats = torch.randn(frames, backbone.embed_dim, requires_grad=True)
-    codebook = torch.randn(len(names), backbone.embed_dim, requires_grad=True)
+    device = args.device
+    feats = torch.randn(frames, backbone.embed_dim, requires_grad=True, device=device)
+    codebook = torch.randn(len(names), backbone.embed_dim, requires_grad=True, device=device)
 
     def head_only():
         model.zero_grad(set_to_none=True)
-        head.loss(feats, samples, num_segs=args.step_frames)['loss_cls'].backward()
+        with autocast(args):
+            loss = head.loss(feats, samples, num_segs=args.step_frames)['loss_cls']
+        loss.backward()
 
-    shared = dict(vision=dict(seconds=timed(vision_step(backbone, x), args.repeats),
+    shared = dict(vision=dict(seconds=timed(vision_step(backbone, x, args), args.repeats, device),
                               flops=count_flops(vision_step(backbone, frames_of(backbone, 1)))
                               * frames))
     head.text_encoder = _Fixed(codebook)
     try:
-        shared['head'] = dict(seconds=timed(head_only, max(args.repeats, 5)),
+        shared['head'] = dict(seconds=timed(head_only, max(args.repeats, 5), device),
                               flops=count_flops(head_only))
     finally:
         head.text_encoder = text_encoder
     rows = {}
-    for mode in TEXT_MODES:
+    for mode in args.step_text:
         text_encoder.mode = mode
-        t = dict(seconds=timed(text, args.repeats), flops=text_flops(text_encoder, names, text))
-        total = dict(seconds=timed(step, args.repeats), peak_mib=peak_rss_mib(step),
+        t = dict(seconds=timed(text, args.repeats, device),
+                 flops=text_flops(text_encoder, names, text))
+        total = dict(seconds=timed(step, args.repeats, device),
+                     peak_mib=peak_memory_mib(step, device),
                      flops=shared['vision']['flops'] + t['flops'] + shared['head']['flops'])
         rows[mode] = dict(step=total, text=t, **shared)
     for parts in rows.values():
         for r in parts.values():
             r['util'] = r['flops'] / r['seconds'] / rate
+    return rows
+
+
+def bench_throughput(args, rate):
+    """clips/s of the training step (shared prefix) at each batch of
+    ``args.throughput``, with and without ``with_cp``; peak memory."""
+    names = class_names(args)
+    rows = []
+    for clips, frames in args.throughput:
+        for with_cp in (False, True):
+            model = build_vtd(args, names, frames, with_cp=with_cp)
+            step, _, _ = training_step(model, args, clips, frames)
+            if not with_cp:  # model FLOPs (with_cp's recomputation is not counted)
+                flops = count_flops(step)
+            seconds = timed(step, min(args.repeats, 2), args.device)
+            rows.append(dict(clips=clips, frames=frames, with_cp=with_cp, seconds=seconds,
+                             clips_per_s=clips / seconds, util=flops / seconds / rate,
+                             peak_mib=peak_memory_mib(step, args.device)))
+            del model, step
+            if args.device.type == 'cuda':
+                torch.cuda.empty_cache()
     return rows
 
 
@@ -280,22 +393,34 @@ def vm_kib(field):
 
 
 def memory_probe(args):
-    """Peak resident memory of one vision forward + backward (run in a child process)."""
+    """Peak memory of one vision forward + backward: over the built model (step)
+    and in all (peak). On a CPU this runs in a child process of its own."""
     backbone = build_backbone(args, with_cp=args.memory_probe == 'cp')
     x = frames_of(backbone, args.frames)
+    if args.device.type == 'cuda':
+        before = torch.cuda.memory_allocated(args.device) / 2 ** 20
+        peak = peak_memory_mib(vision_step(backbone, x, args), args.device)
+        return dict(step_mib=peak - before, peak_mib=peak)
     before = vm_kib('VmRSS')
     with open('/proc/self/clear_refs', 'w') as f:
         f.write('5')  # reset the peak (VmHWM) to the current RSS
-    vision_step(backbone, x)()
+    vision_step(backbone, x, args)()
     peak = vm_kib('VmHWM')
-    print(json.dumps(dict(step_mib=(peak - before) / 1024, peak_mib=peak / 1024)))
+    out = dict(step_mib=(peak - before) / 1024, peak_mib=peak / 1024)
+    print(json.dumps(out))
+    return out
 
 
 def bench_memory(args):
     out = {}
     for variant in ('plain', 'cp'):
+        if args.device.type == 'cuda':
+            out[variant] = memory_probe(argparse.Namespace(**dict(vars(args), memory_probe=variant)))
+            torch.cuda.empty_cache()
+            continue
         cmd = [sys.executable, os.path.abspath(__file__), '--memory-probe', variant,
-               '--arch', args.arch, '--frames', str(args.frames),
+               '--arch', args.arch if isinstance(args.arch, str) else json.dumps(args.arch),
+               '--frames', str(args.frames), '--dtype', args.precision,
                '--n-ctx', str(args.n_ctx), '--depth', str(args.depth)]
         if args.threads:
             cmd += ['--threads', str(args.threads)]
@@ -304,20 +429,47 @@ def bench_memory(args):
     return out
 
 
+def device_name(device):
+    if device.type == 'cuda':
+        return torch.cuda.get_device_name(device)
+    model = next((line.split(':', 1)[1].strip() for line in open('/proc/cpuinfo')
+                  if line.startswith('model name')), 'CPU')
+    flags = next((line.split(':', 1)[1].split() for line in open('/proc/cpuinfo')
+                  if line.startswith('flags')), [])
+    units = [f for f in ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16') if f in flags]
+    return f"{model} ({', '.join(units) or 'no AVX2'}), {torch.get_num_threads()} threads"
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.memory_probe:
         return memory_probe(args)
-    torch.manual_seed(0)
-    print(f'arch {args.arch}, random weights, fp32, {torch.get_num_threads()} threads, '
-          f'prompts n_ctx={args.n_ctx} depth={args.depth} (CLIP frozen)')
-    rate = matmul_rate(args.repeats)
-    print(f'plain fp32 matmul (2048^3, best of 15): {rate / 1e9:.1f} GFLOP/s')
+    print(f'arch {args.arch} on {args.device} ({device_name(args.device)}), random weights, '
+          f'prompts n_ctx={args.n_ctx} depth={args.depth} (CLIP frozen); '
+          f"precision: {', '.join(args.dtype)}")
+    results = {}
+    for precision in args.dtype:
+        args.precision = precision
+        torch.manual_seed(0)
+        results[precision] = run_precision(args)
+    if len(args.dtype) > 1:
+        print_side_by_side(args, results)
+    return results
+
+
+def run_precision(args):
+    """Every section in one precision (``args.precision``)."""
+    p = args.precision
+    mode = 'fp32' if p == 'fp32' else f'autocast {p}'
+    rate = matmul_rate(args.repeats, args.device, p)
+    out = dict(matmul=rate)
+    print(f'\n=== {mode} ===\nplain {p} matmul (best of 15): {rate / 1e9:.1f} GFLOP/s '
+          '(the reference rate: utilisation = model FLOP/s over it)')
 
     if 'vision' not in args.skip:
-        v = bench_vision(args, rate)
+        v = out['vision'] = bench_vision(args, rate)
         print(f"\nvision tower fwd+bwd, {args.frames} frames: {v['seconds']:.2f} s, "
               f"{v['frames_per_s']:.2f} frames/s, {v['flops'] / 1e9:.0f} GFLOP, "
               f"{v['flops'] / v['seconds'] / 1e9:.1f} GFLOP/s = {100 * v['util']:.0f}% of matmul")
@@ -330,7 +482,7 @@ def main(argv=None):
         print(f"{'variant':<22}{'tokens':>8}{'seconds':>10}{'GFLOP':>9}{'util':>7}{'speed-up':>10}")
         passes = [False] + ([] if 'text-backward' in args.skip else [True])
         for backward in passes:
-            rows = bench_text(args, rate, backward)
+            rows = out['text_bwd' if backward else 'text'] = bench_text(args, rate, backward)
             for mode, r in rows.items():
                 label = f"{mode} {'fwd+bwd' if backward else 'fwd'}"
                 speedup = rows['full']['seconds'] / r['seconds']
@@ -338,21 +490,22 @@ def main(argv=None):
                       f"{r['flops'] / 1e9:>9.0f}{100 * r['util']:>6.0f}%{speedup:>9.2f}x")
 
     if 'memory' not in args.skip:
-        m = bench_memory(args)
+        m = out['memory'] = bench_memory(args)
         ratio = m['plain']['step_mib'] / max(m['cp']['step_mib'], 1e-9)
-        print(f'\npeak memory of vision fwd+bwd, {args.frames} frames '
-              '(growth over the built model / whole process):')
+        where = 'GPU memory allocated' if args.device.type == 'cuda' else 'resident memory'
+        print(f'\npeak {where} of vision fwd+bwd, {args.frames} frames '
+              '(growth over the built model / in all):')
         for variant, label in (('plain', 'with_cp=False'), ('cp', 'with_cp=True')):
             print(f"  {label:<14} {m[variant]['step_mib']:8.0f} MiB / "
                   f"{m[variant]['peak_mib']:8.0f} MiB")
         print(f'  with_cp uses {ratio:.1f}x less step memory')
 
     if 'step' not in args.skip:
-        rows = bench_step(args, rate)
+        rows = out['step'] = bench_step(args, rate)
         print(f'\nVTD-CLIP training step: {args.step_batch} clips x {args.step_frames} frames, '
               f'{args.num_classes} class names, forward + backward, per text variant')
         print(f"{'text variant':<15}{'part':<15}{'seconds':>9}{'share':>8}{'GFLOP':>8}"
-              f"{'util':>6}{'peak RSS':>11}")
+              f"{'util':>6}{'peak mem':>11}")
         for mode, parts in rows.items():
             total = parts['step']['seconds']
             for part in ('step', 'vision', 'text', 'head'):
@@ -362,9 +515,39 @@ def main(argv=None):
                 print(f"{mode if part == 'step' else '':<15}{label:<15}{r['seconds']:>9.3f}"
                       f"{100 * r['seconds'] / total:>7.1f}%{r['flops'] / 1e9:>8.1f}"
                       f"{100 * r['util']:>5.0f}%{peak}")
-        full = rows['full']['step']['seconds']
-        print('whole step vs. full sequence: ' + ', '.join(
-            f"{m} {full / r['step']['seconds']:.2f}x" for m, r in rows.items()))
+        if 'full' in rows:
+            full = rows['full']['step']['seconds']
+            print('whole step vs. full sequence: ' + ', '.join(
+                f"{m} {full / r['step']['seconds']:.2f}x" for m, r in rows.items()))
+
+    if 'throughput' not in args.skip and args.throughput:
+        rows = out['throughput'] = bench_throughput(args, rate)
+        print(f'\ntraining-step throughput, shared prefix, {args.num_classes} class names:')
+        print(f"{'clips x frames':<16}{'with_cp':<9}{'seconds':>9}{'clips/s':>9}{'util':>6}"
+              f"{'peak mem':>11}")
+        for r in rows:
+            print(f"{r['clips']:>5} x {r['frames']:<8}{str(r['with_cp']):<9}{r['seconds']:>9.3f}"
+                  f"{r['clips_per_s']:>9.2f}{100 * r['util']:>5.0f}%{r['peak_mib']:>8.0f} MiB")
+    return out
+
+
+def print_side_by_side(args, results):
+    """The precisions next to each other: the step (shared prefix) and throughput."""
+    base = args.dtype[0]
+    print(f'\n=== side by side (ratio: {base} time / this time) ===')
+    if 'step' not in args.skip:
+        for mode in args.step_text:
+            ref = results[base]['step'][mode]['step']['seconds']
+            for p, r in results.items():
+                step = r['step'][mode]['step']
+                print(f"training step {args.step_batch}x{args.step_frames}, {mode}, {p:<5}: "
+                      f"{step['seconds']:.3f} s, {100 * step['util']:.0f}% of the {p} matmul, "
+                      f"{ref / step['seconds']:.2f}x")
+    if 'throughput' not in args.skip and args.throughput:
+        for i, row in enumerate(results[base]['throughput']):
+            cells = ', '.join(f"{p} {r['throughput'][i]['clips_per_s']:.2f} clips/s"
+                              for p, r in results.items())
+            print(f"{row['clips']}x{row['frames']} with_cp={row['with_cp']}: {cells}")
 
 
 if __name__ == '__main__':
