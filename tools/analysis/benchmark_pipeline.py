@@ -135,6 +135,8 @@ def run(pipeline, paths, repeats, seed):
 
 
 def main(argv=None):
+    from mmaction.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
     args = parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
