@@ -165,3 +165,34 @@ def test_seed_flag_where_mmaction2_ignores_it(monkeypatch):
     theirs = mmaction_train_config(argv, monkeypatch).randomness
     assert theirs['seed'] == 0                       # the config's, --seed ignored
     assert config(argv).randomness == dict(theirs, seed=5)
+
+
+def test_bf16_on_a_cpu_without_bf16_units_warns(tmp_path, mmlog):
+    """--amp on a CPU whose flags lack avx512_bf16 / amx_bf16: a warning says
+    bf16 is emulated there and fp32 is faster; with the flags, no warning."""
+    import torch
+    from mmaction.registry import OPTIM_WRAPPERS
+
+    from vtd_mm.engine import autocast_optim_wrapper as wrapper_module
+    from .conftest import warnings_logged
+    for flags, warned in (('fpu avx2 avx512f', True), ('fpu avx2 avx512f avx512_bf16', False),
+                          ('fpu amx_bf16', False)):
+        info = tmp_path / 'cpuinfo'
+        info.write_text(f'processor : 0\nflags : {flags}\n')
+        assert wrapper_module.cpu_has_bf16_units(str(info)) is (not warned)
+    assert wrapper_module.cpu_has_bf16_units(str(tmp_path / 'absent')) is None
+    model = torch.nn.Linear(2, 2)
+    original = wrapper_module.cpu_has_bf16_units
+    for has_units in (False, True):
+        mmlog.clear()
+        wrapper_module.cpu_has_bf16_units = lambda has=has_units: has
+        try:
+            wrapper = OPTIM_WRAPPERS.build(dict(type='AutocastOptimWrapper',
+                                                optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))
+            for _ in range(2):
+                with wrapper.optim_context(model):
+                    model(torch.ones(1, 2))
+        finally:
+            wrapper_module.cpu_has_bf16_units = original
+        logged = [m for m in warnings_logged(mmlog) if 'without bf16 units' in m]
+        assert len(logged) == (0 if has_units else 1)
