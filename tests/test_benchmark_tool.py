@@ -57,6 +57,9 @@ def test_autocast_is_the_measured_precision():
     args = benchmark_clip.parse_args(['--dtype', 'bf16'])
     with benchmark_clip.autocast(args):
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.bfloat16
+    args.precision = 'fp16'
+    with benchmark_clip.autocast(args):
+        assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float16
     args.precision = 'fp32'
     with benchmark_clip.autocast(args):
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float32
