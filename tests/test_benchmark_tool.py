@@ -19,7 +19,11 @@ def test_every_section_fp32_and_bf16_side_by_side(capsys):
             '--frames', '2', '--num-classes', '5', '--n-ctx', '2', '--depth', '2',
             '--repeats', '1', '--step-frames', '2', '--step-batch', '2',
             '--throughput', '1x2', '2x2', '--threads', '1']
-    results = benchmark_clip.main(argv)
+    threads = torch.get_num_threads()
+    try:
+        results = benchmark_clip.main(argv)
+    finally:  # --threads sets the process's threads: give the other tests theirs back
+        torch.set_num_threads(threads)
     out = capsys.readouterr().out
     assert set(results) == {'fp32', 'bf16'}
     for precision, r in results.items():
