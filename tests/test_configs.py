@@ -11,13 +11,16 @@ training iteration.
 import copy
 import glob
 import os
+from types import SimpleNamespace
 
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.dataset import Compose
 
 from vtd_mm.datasets import class_names_from_metainfo, load_class_names
 from vtd_mm.engine import hold_effective_batch
+from vtd_mm.engine.label_set_hook import check_clip_len
 from vtd_mm.evaluation import loader_for_set, named_test_sets
 from .conftest import TINY_ARCH, train_one_iteration
 
@@ -55,14 +58,6 @@ def vtd_heads(model):
             if m.get('cls_head', {}).get('type') == 'VTDHead']
 
 
-def frames_per_view(pipeline):
-    """What a clip of this pipeline holds: frames of one view (a TSN-style
-    sampler with clip_len=1 takes its num_clips segments as the frames)."""
-    sampler = next(t for t in pipeline if t['type'] in SAMPLERS)
-    clip_len = sampler.get('clip_len', 1)
-    return sampler.get('num_clips', 1) if clip_len == 1 else clip_len
-
-
 def loaders(cfg):
     out = {k: cfg[k] for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')
            if cfg.get(k)}
@@ -83,11 +78,13 @@ def test_clips_have_the_heads_frames(name):
     heads = vtd_heads(cfg.model)
     assert heads or name.startswith('distill/ckd_tsm'), f'{name}: no VTDHead'
     for what, loader in loaders(cfg).items():
-        frames = frames_per_view(loader['dataset']['pipeline'])
+        # the check LabelSetHook runs when a run starts, on the built pipeline
+        pipeline = Compose(loader['dataset']['pipeline'])
+        assert any(type(t).__name__ in SAMPLERS for t in pipeline.transforms), what
         for where, head in heads:
-            assert head.get('num_frames') == frames, (
-                f'{name}: {where}.cls_head.num_frames={head.get("num_frames")} but the '
-                f'{what} pipeline gives clips of {frames} frames')
+            check_clip_len(SimpleNamespace(pipeline=pipeline),
+                           [SimpleNamespace(num_frames=head.get('num_frames'))],
+                           f'{name}, {where}.cls_head, {what}')
 
 
 @pytest.mark.parametrize('name', VTD)

@@ -11,8 +11,9 @@ from .small_checkpoint_hook import SmallCheckpointHook, frozen_clip_towers
 register_checked_loader()
 
 __all__ = [
-    'AutocastOptimWrapper', 'CheckpointFileError', 'FrameTokenVisualizationHook', 'KeyValueAction', 'LabelSetHook', 'NamedSetsTestLoop',
-    'SkippedVideosHook', 'SmallCheckpointHook', 'build_runner',
+    'AutocastOptimWrapper', 'CheckpointFileError', 'FrameTokenVisualizationHook',
+    'KeyValueAction', 'LabelSetHook', 'NamedSetsTestLoop', 'SkippedVideosHook',
+    'SmallCheckpointHook', 'build_runner',
     'dataset_class_names', 'frozen_clip_towers', 'hold_effective_batch', 'label_set_heads',
     'prepare_config', 'read_checkpoint', 'register_checked_loader', 'run_logged'
 ]
