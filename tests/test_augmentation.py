@@ -20,7 +20,9 @@ def test_random_grayscale_is_one_decision_per_clip():
         if flat[0]:
             for o, i in zip(out, imgs):  # ITU-R 601 luma, truncated to uint8
                 luma = i.astype(np.float64) @ np.array([0.2989, 0.587, 0.114])
-                assert np.abs(o[..., 0] - luma).max() <= 1.0
+                # truncation (< 1) plus torchvision's fp32 sum of 3 terms <= 255:
+                # 3 * 255 * 2^-24 < 1e-4 on any CPU
+                assert np.abs(o[..., 0] - luma).max() <= 1.0 + 1e-4
         else:
             assert all(np.array_equal(o, i) for o, i in zip(out, imgs))
         kinds.add(flat[0])
