@@ -37,12 +37,17 @@ def reference_fusion(fusion, f, z):
     return f + g
 
 
-def reference_logits(head, frames):
-    """Spec steps 3-6 for one view, frames [T, D], loops over frames and classes."""
+def reference_logits(head, frames, hub_correction=False):
+    """Spec steps 3-6 for one view, frames [T, D], loops over frames and classes
+    (``hub_correction``: step 1' of VTDHead, each frame's similarities minus
+    their mean over the classes)."""
     c = head.text_encoder(NAMES)
     T, K = frames.shape[0], c.shape[0]
     s = torch.tensor([[F.cosine_similarity(frames[t], c[k], dim=0) for t in range(T)]
                       for k in range(K)], dtype=frames.dtype)          # [K, T]
+    if hub_correction:
+        s = torch.tensor([[float(s[k, t]) - sum(float(s[j, t]) for j in range(K)) / K
+                           for t in range(T)] for k in range(K)], dtype=frames.dtype)
     w = torch.softmax(s / 0.01, dim=1)
     tokens = [min(range(K), key=lambda k: float((frames[t] - c[k]).square().sum()))
               for t in range(T)]
@@ -66,15 +71,16 @@ def clustered_frames(head, n_views, T, seed=0):
     return c[idx] + 0.3 * c.norm(dim=-1).mean() * noise / c.shape[1] ** 0.5
 
 
-def test_head_matches_equations(tiny_arch):
+@pytest.mark.parametrize('hub_correction', [False, True])
+def test_head_matches_equations(tiny_arch, hub_correction):
     """Vectorised head = per-frame, per-class loops, both in float64 (numerics rule 1)."""
-    head = build_head(tiny_arch, num_frames=6).eval().double()
+    head = build_head(tiny_arch, num_frames=6, hub_correction=hub_correction).eval().double()
     frames = clustered_frames(head, 3, 6)
     with torch.no_grad():
         out = head.forward_details(frames.reshape(-1, 32), num_segs=6)
         assert out['logits'].dtype == torch.float64
         for v in range(3):
-            logits, tokens, k_star, w = reference_logits(head, frames[v])
+            logits, tokens, k_star, w = reference_logits(head, frames[v], hub_correction)
             assert_close64(out['logits'][v], logits)
             assert torch.equal(out['frame_tokens'][v], tokens)
             assert int(out['video_token'][v]) == k_star
@@ -179,6 +185,8 @@ def test_ablations_and_errors(tiny_arch):
     assert_close64(out['logits'][0], head.logit_scale.exp() * plain.mean(0))
     with pytest.raises(ValueError, match='num_classes=3 but the label set has 5'):
         build_head(tiny_arch, num_classes=3)
+    with pytest.raises(ValueError, match='hub_correction=True .* needs confidence=True'):
+        build_head(tiny_arch, confidence=False, hub_correction=True)
     resnet_head = build_head(tiny_arch, in_channels=64)
     assert resnet_head.proj.in_features == 64
     assert resnet_head(torch.randn(4, 64, 3, 3), num_segs=4).shape == (1, 5)

@@ -24,6 +24,19 @@ class VTDHead(BaseHead):
     3. fusion ``f~_t = fusion(f_t, z)``;
     4. logits ``l_k = exp(logit_scale) sum_t w_kt cos(f~_t, c_k) / sum_t w_kt``.
 
+    Opt-in, beyond the paper (``hub_correction=True``), step 1 becomes
+
+    1'. ``w_kt = softmax_t((cos(f_t, c_k) - h_t) / temperature)``, with the
+        frame's hubness ``h_t = mean_j cos(f_t, c_j)`` over the label set,
+
+    as CSLS corrects hubs in nearest-neighbour retrieval (Conneau et al.,
+    "Word translation without parallel data", ICLR 2018). The authors'
+    weights are relative over frames only: a frame that resembles *every*
+    class (noise, a blank or busy frame) is the best frame of many classes
+    at once and gives each a full vote. Centring over classes scores how
+    much more a frame is about class ``k`` than about the others. Off by
+    default, which is exactly the authors' method.
+
     The softmax and the logits run in fp32 under autocast (in float64 for
     float64 inputs). At test time the
     frames of all views of a video arrive together (``num_segs = views * T``):
@@ -48,6 +61,9 @@ class VTDHead(BaseHead):
             clip (3D) as one view.
         temperature (float): temperature of the frame-confidence softmax.
         confidence (bool): False weights frames uniformly (ablation).
+        hub_correction (bool): centre each frame's similarities over the
+            label set before the confidence softmax (step 1', beyond the
+            paper; needs ``confidence=True``).
         init_logit_scale (float | None): None takes CLIP's (from the weights).
         loss_cls (dict): classification loss, cross-entropy by default.
         average_clips (str): how views are combined at test ('prob' sums
@@ -58,7 +74,8 @@ class VTDHead(BaseHead):
                  class_names: Optional[ClassNames] = None,
                  fusion: Optional[Dict] = dict(type='ConfidenceAwareFusion'),
                  num_frames: Optional[int] = None, temperature: float = 0.01,
-                 confidence: bool = True, init_logit_scale: Optional[float] = None,
+                 confidence: bool = True, hub_correction: bool = False,
+                 init_logit_scale: Optional[float] = None,
                  loss_cls: Dict = dict(type='CrossEntropyLoss'),
                  average_clips: Optional[str] = 'prob', **kwargs):
         super().__init__(num_classes, in_channels, loss_cls=loss_cls,
@@ -73,6 +90,10 @@ class VTDHead(BaseHead):
         else:
             self.fusion = None
         self.num_frames, self.temperature, self.confidence = num_frames, temperature, confidence
+        if hub_correction and not confidence:
+            raise ValueError('VTDHead: hub_correction=True changes the confidence weights; '
+                             'it needs confidence=True.')
+        self.hub_correction = hub_correction
         scale = self.text_encoder.init_logit_scale if init_logit_scale is None else init_logit_scale
         self.logit_scale = nn.Parameter(torch.tensor(float(scale)))
         if class_names is not None:
@@ -156,6 +177,8 @@ class VTDHead(BaseHead):
             c_unit = F.normalize(c32, dim=-1)
             if self.confidence:
                 sim = F.normalize(f32, dim=-1) @ c_unit.t()               # [B, T, K]
+                if self.hub_correction:                                  # step 1'
+                    sim = sim - sim.mean(dim=-1, keepdim=True)
                 weights = torch.softmax(sim / self.temperature, dim=1)
             else:
                 weights = f32.new_full((f.shape[0], f.shape[1], c32.shape[0]),
