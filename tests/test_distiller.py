@@ -107,6 +107,76 @@ def test_predict_and_tensor_are_the_students(distiller):
     torch.testing.assert_close(tensor, student_tensor)
 
 
+def test_student_view_equals_per_frame_selection_and_resize():
+    """student_input: frames = the centres of num_frames equal segments of
+    each clip (2D: [V * T, C, H, W], 3D: [V, C, T, H, W]); size = each frame
+    resized on its own (float64 inputs: no rounding)."""
+    import torch.nn.functional as F
+    model = MODELS.build(dict(type='RecognizerDistiller', student=STUDENT, teacher=TEACHER,
+                              student_input=dict(clip_len=8, num_frames=3, size=(16, 12))))
+    g = torch.Generator().manual_seed(0)
+    video = torch.rand(2 * 8, 3, 32, 32, generator=g, dtype=torch.float64)  # 2 views of 8
+    out = model.student_view([video])[0]
+    picks = [int((j + 0.5) * 8 / 3) for j in range(3)]
+    assert picks == [1, 4, 6]
+    expected = torch.cat([
+        F.interpolate(video[v * 8 + t][None], size=(16, 12), mode='bilinear',
+                      align_corners=False, antialias=True)
+        for v in range(2) for t in picks])
+    assert out.shape == (6, 3, 16, 12) and out.dtype == torch.float64
+    torch.testing.assert_close(out, expected, atol=1e-12, rtol=0)
+    # 3D layout and uint8: frames picked along T, values rounded back to uint8
+    frames_only = MODELS.build(dict(type='RecognizerDistiller', student=STUDENT, teacher=TEACHER,
+                                    student_input=dict(clip_len=8, num_frames=4)))
+    clip = torch.randint(0, 256, (2, 3, 8, 5, 5), generator=g, dtype=torch.uint8)
+    assert torch.equal(frames_only.student_view(clip[None])[0], clip[:, :, [1, 3, 5, 7]])
+    small = MODELS.build(dict(type='RecognizerDistiller', student=STUDENT, teacher=TEACHER,
+                              student_input=dict(size=16)))
+    image = torch.randint(0, 256, (4, 3, 32, 32), generator=g, dtype=torch.uint8)
+    down = small.student_view([image])[0]
+    ref = F.interpolate(image.double(), size=(16, 16), mode='bilinear', align_corners=False,
+                        antialias=True)
+    assert down.dtype == torch.uint8
+    # fp32 interpolation vs float64, then rounding: at most one grey level apart
+    assert (down.double() - ref.round()).abs().max() <= 1
+
+
+def test_student_input_errors():
+    def build(view):
+        return MODELS.build(dict(type='RecognizerDistiller', student=STUDENT, teacher=TEACHER,
+                                 student_input=view))
+    with pytest.raises(ValueError, match='unknown keys'):
+        build(dict(frames=4))
+    with pytest.raises(ValueError, match='together'):
+        build(dict(num_frames=4))
+    with pytest.raises(ValueError, match='between 1 and clip_len=4'):
+        build(dict(clip_len=4, num_frames=8))
+    with pytest.raises(ValueError, match='cannot be cut into clips of clip_len=3'):
+        build(dict(clip_len=3, num_frames=2)).student_view([torch.zeros(4, 3, 8, 8)])
+
+
+def test_student_sees_its_view_and_the_teacher_the_batch(distiller, monkeypatch):
+    """Loss mode: the teacher's logits come from all frames at full size, the
+    student's from its view; predict mode gives the student the same view."""
+    model, _ = distiller
+    model.student_input = model._check_student_input(dict(clip_len=4, num_frames=2, size=16))
+    seen = {}
+    for side in ('student', 'teacher'):
+        pre = getattr(model, side).data_preprocessor
+        forward = type(pre).forward
+        monkeypatch.setattr(pre, 'forward', lambda data, training=False, _f=forward, _p=pre,
+                            _s=side: seen.setdefault(_s, []).append(
+                                tuple(data['inputs'][0].shape)) or _f(_p, data, training))
+    model.train()
+    losses = model(**model.data_preprocessor(batch(), True), mode='loss')
+    assert torch.isfinite(losses['loss_ckd'])
+    assert seen == {'student': [(2, 3, 16, 16)], 'teacher': [(4, 3, 32, 32)]}
+    model.eval()
+    with torch.no_grad():
+        model(**model.data_preprocessor(batch(), False), mode='predict')
+    assert seen['student'][-1] == (2, 3, 16, 16) and len(seen['teacher']) == 1
+
+
 def test_tsm_optimizer_sees_only_the_student():
     from mmengine.optim import build_optim_wrapper
     tsm = lambda depth: dict(  # noqa: E731
@@ -141,8 +211,10 @@ def test_export_student(distiller, tmp_path):
     torch.testing.assert_close(a, b, atol=0, rtol=0)
 
 
-def test_distillation_through_the_runner(tmp_path, distiller):
-    """Train a distiller through MMAction2's Runner on generated videos, export, reload."""
+@pytest.mark.parametrize('student_input', [None, dict(clip_len=4, num_frames=2, size=16)])
+def test_distillation_through_the_runner(tmp_path, distiller, student_input):
+    """Train a distiller through MMAction2's Runner on generated videos, export,
+    reload; also with a student that sees half the frames at half the size."""
     from mmengine.config import Config
     from mmengine.runner import Runner
     from .videos import make_dataset
@@ -156,7 +228,7 @@ def test_distillation_through_the_runner(tmp_path, distiller):
     torch.save({'state_dict': distiller[1].state_dict()}, teacher_ckpt)
     cfg.model = dict(type='RecognizerDistiller', student=STUDENT, teacher=TEACHER,
                      teacher_checkpoint=str(teacher_ckpt),
-                     distill_losses=dict(ckd=dict(type='CKDLoss')))
+                     distill_losses=dict(ckd=dict(type='CKDLoss')), student_input=student_input)
     cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1)
     cfg.param_scheduler = None
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None

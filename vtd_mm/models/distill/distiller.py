@@ -4,6 +4,7 @@ from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.runner import load_checkpoint
 from mmaction.registry import MODELS
@@ -44,12 +45,25 @@ class RecognizerDistiller(BaseModel):
         teacher_checkpoint (str | None): the teacher's weights (strict load).
         distill_losses (dict): name -> loss config, e.g.
             ``dict(ckd=dict(type='CKDLoss', tau=1.0, loss_weight=10.0))``.
+        student_input (dict | None): the student's view of each batch when
+            it sees fewer frames or a lower resolution than the teacher
+            (None: the same clips). Keys: ``clip_len`` (frames per clip in
+            the batch) with ``num_frames`` (the student's frames per clip,
+            evenly spaced: the centres of ``num_frames`` equal segments, as
+            MMAction2's test-mode sampling), and/or ``size`` (int or
+            ``(h, w)``: frames resized, bilinear with antialiasing, rounded
+            back to the batch's dtype). Both sides still see the same videos,
+            so the sample-wise losses compare like with like. Applied in every
+            mode: the student is validated and tested on the view it trains
+            on (deployed alone, it needs a pipeline that gives that view).
     """
 
     def __init__(self, student: Dict, teacher: Dict, teacher_checkpoint: Optional[str] = None,
                  distill_losses: Dict = dict(ckd=dict(type='CKDLoss')),
+                 student_input: Optional[Dict] = None,
                  data_preprocessor: Optional[Dict] = None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.student_input = self._check_student_input(student_input)
         self.student = MODELS.build(student)
         teacher = MODELS.build(teacher)
         if teacher_checkpoint is not None:
@@ -58,6 +72,61 @@ class RecognizerDistiller(BaseModel):
         object.__setattr__(self, 'teacher', teacher.eval())
         self.distill_losses = nn.ModuleDict(
             {name: MODELS.build(cfg) for name, cfg in distill_losses.items()})
+
+    @staticmethod
+    def _check_student_input(view: Optional[Dict]) -> Optional[Dict]:
+        if not view:
+            return None
+        unknown = set(view) - {'clip_len', 'num_frames', 'size'}
+        if unknown:
+            raise ValueError(f'student_input: unknown keys {sorted(unknown)}; '
+                             'use clip_len with num_frames, and/or size.')
+        view = dict(view)
+        if ('clip_len' in view) != ('num_frames' in view):
+            raise ValueError('student_input: give clip_len (frames per clip in the batch) '
+                             'and num_frames (the student\'s) together.')
+        if 'num_frames' in view and not 0 < view['num_frames'] <= view['clip_len']:
+            raise ValueError(f"student_input: num_frames={view['num_frames']} must be "
+                             f"between 1 and clip_len={view['clip_len']}.")
+        if isinstance(view.get('size'), int):
+            view['size'] = (view['size'], view['size'])
+        return view
+
+    def student_view(self, inputs):
+        """The student's input from the raw batch (see ``student_input``):
+        per video ``[V * T, C, H, W]`` (2D) or ``[V, C, T, H, W]`` (3D) ->
+        ``[V * T', C, H', W']`` / ``[V, C, T', H', W']``."""
+        view = self.student_input
+        if view is None:
+            return inputs
+        videos = []
+        for x in inputs:
+            if 'num_frames' in view:
+                t, t_s = view['clip_len'], view['num_frames']
+                idx = ((torch.arange(t_s, dtype=torch.float64) + 0.5) * t / t_s).long()
+                idx = idx.to(x.device)
+                if x.dim() == 4:
+                    if x.shape[0] % t:
+                        raise ValueError(
+                            f'student_input: a video of {x.shape[0]} frames cannot be cut '
+                            f'into clips of clip_len={t}: set it to the pipeline\'s clip_len.')
+                    x = x.reshape(-1, t, *x.shape[1:])[:, idx].flatten(0, 1)
+                else:
+                    if x.shape[2] != t:
+                        raise ValueError(f'student_input: clips of {x.shape[2]} frames, '
+                                         f'but clip_len={t}.')
+                    x = x[:, :, idx]
+            if 'size' in view:
+                lead = x.shape[:-2]
+                work = x.dtype if x.is_floating_point() else torch.float32
+                y = F.interpolate(x.reshape(-1, 1, *x.shape[-2:]).to(work), size=view['size'],
+                                  mode='bilinear', align_corners=False, antialias=True)
+                if not x.is_floating_point():
+                    info = torch.iinfo(x.dtype)
+                    y = y.round().clamp(info.min, info.max)
+                x = y.to(x.dtype).reshape(*lead, *view['size'])
+            videos.append(x)
+        return torch.stack(videos) if torch.is_tensor(inputs) else videos
 
     def _apply(self, fn, *args, **kwargs):
         self.teacher._apply(fn, *args, **kwargs)
@@ -70,7 +139,8 @@ class RecognizerDistiller(BaseModel):
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
         raw = dict(inputs=inputs, data_samples=data_samples)
-        student = self.student.data_preprocessor(copy.copy(raw), self.training)
+        student = self.student.data_preprocessor(
+            dict(raw, inputs=self.student_view(inputs)), self.training)
         if mode != 'loss':
             return self.student(**student, mode=mode)
         self.teacher.eval()
