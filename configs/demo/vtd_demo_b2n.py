@@ -67,14 +67,19 @@ train_dataloader = _loader('train', train_set, train_pipeline, shuffle=True)
 val_dataloader = _loader('val', train_set, test_pipeline)
 test_dataloader = _loader('test', test_set, test_pipeline, persistent=False)
 del _loader
-# Base-to-novel evaluation (tools/test_protocol.py): the label set of each test
-# set comes from its label file (LabelSetHook); the model part stays as trained.
+# Base-to-novel evaluation (tools/test_protocol.py, or tools/test.py: one
+# result per set): the label set of each test set comes from its label file
+# (LabelSetHook); the model part stays as trained. The world's test copies:
+# clean, and with 25% / 50% of the frames uninformative or of another class
+# (vtd_mm.demo.dataset.CONDITIONS).
+conditions = ('', '_uninformative25', '_uninformative50', '_other25', '_other50')
 test_sets = [
     dict(name=f'{subset}{suffix}', group=f'{subset}{suffix}',
          dataset=dict(ann_file=f'{data_root}/test_{subset}{suffix}.txt',
                       metainfo=dict(classes=f'demo_world_{subset}.txt')))
-    for suffix in ('', '_irrelevant') for subset in ('base', 'novel')
+    for suffix in conditions for subset in ('base', 'novel')
 ]
+test_cfg = dict(type='NamedSetsTestLoop')
 
 val_evaluator = dict(type='AccMetric', metric_list=('top_k_accuracy', 'mean_class_accuracy'),
                      metric_options=dict(top_k_accuracy=dict(topk=(1, ))))
@@ -91,7 +96,6 @@ param_scheduler = [
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
                  val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
 default_hooks = dict(logger=dict(interval=5),
                      checkpoint=dict(interval=max_epochs, save_best=None, max_keep_ckpts=2))
 randomness = dict(seed=0)

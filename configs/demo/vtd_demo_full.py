@@ -10,5 +10,5 @@ test_dataloader = dict(dataset=dict(ann_file=f'{data_root}/test_all.txt', metain
 test_sets = [
     dict(name=f'all{suffix}', group=f'all{suffix}',
          dataset=dict(ann_file=f'{data_root}/test_all{suffix}.txt'))
-    for suffix in ('', '_irrelevant')
+    for suffix in _base_.conditions
 ]

@@ -4,9 +4,12 @@
 
 Generates the world if absent, then trains and tests through MMAction2's
 Runner (configs/demo/*.py, the shipped tiny CLIP): base-to-novel for every
-variant of the comparison, fully supervised for the main two, and the
-order-dependent subset; prints the table (also written to
-WORK_DIR/demo_results.md) and saves PNGs of frames with their tokens.
+variant of the comparison, fully supervised for the main ones, each tested on
+the clean test clips and on copies with uninformative frames or frames of
+another class, and the order-dependent subset. Prints one line per run (the
+Runner's own output goes to WORK_DIR/<run>/console.log), then the tables
+(also in WORK_DIR/demo_results.md) and the paths of the pictures of what the
+model reads in each frame.
 """
 import argparse
 import json
@@ -14,22 +17,29 @@ import os
 import os.path as osp
 import time
 
-
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+FROZEN = 'frozen zero-shot (uniform average)'
+B2N_VARIANTS = ('prompt tuning, uniform average', 'prompt tuning, confidence weights',
+                'VTD-CLIP', 'VTD-CLIP + hub correction (opt-in)')
+FULL_VARIANTS = ('prompt tuning, uniform average', 'VTD-CLIP',
+                 'VTD-CLIP + hub correction (opt-in)')
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--data', default='data/demo_world', help='where the world is (generated if absent)')
     p.add_argument('--work-dir', default='work_dirs/demo')
-    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--epochs', type=int, default=None, help='override the configs\' epochs')
-    p.add_argument('--variants', nargs='+', default=None, help='subset of the variants')
+    p.add_argument('--variants', nargs='+', default=None,
+                   help=f'base-to-novel variants (default: the frozen model and {B2N_VARIANTS})')
+    p.add_argument('--full-variants', nargs='+', default=None,
+                   help=f'fully supervised variants (default: {FULL_VARIANTS})')
     p.add_argument('--no-full', action='store_true', help='skip the fully supervised runs')
     p.add_argument('--no-order', action='store_true', help='skip the order-dependent subset')
     p.add_argument('--no-figures', action='store_true')
     p.add_argument('--videos-per-class', type=int, nargs=3, metavar=('TRAIN', 'VAL', 'TEST'),
-                   default=None, help='a smaller world (default 10 3 6)')
+                   default=None, help='a smaller world (default 10 3 8)')
     return p.parse_args(argv)
 
 
@@ -42,7 +52,15 @@ def fmt(values):
 
 
 def slug(text):
-    return ''.join(c if c.isalnum() else '_' for c in text.lower()).strip('_')
+    return '_'.join(''.join(c if c.isalnum() else ' ' for c in text.lower()).split())
+
+
+def with_epochs(cfg, epochs):
+    cfg.train_cfg.max_epochs = epochs
+    cfg.train_cfg.val_interval = epochs
+    cfg.param_scheduler[1].update(T_max=max(epochs - 1, 1), end=epochs)
+    cfg.default_hooks.checkpoint.interval = epochs
+    return cfg
 
 
 def main(argv=None):
@@ -50,7 +68,8 @@ def main(argv=None):
     os.chdir(ROOT)
     from mmengine.config import Config
 
-    from vtd_mm.demo.runs import (VARIANTS, evaluate, prepare_world, train, variant_config,
+    from vtd_mm.demo.dataset import CONDITIONS
+    from vtd_mm.demo.runs import (VARIANTS, console_to, prepare_world, train_and_test, variant_config,
                                   with_label_set)
     from vtd_mm.evaluation import harmonic_mean
     start = time.time()
@@ -58,101 +77,115 @@ def main(argv=None):
     if args.videos_per_class:
         per_class = dict(zip(('train', 'val', 'test'), args.videos_per_class))
     manifest = prepare_world(args.data, per_class)
-    print(f'world: {args.data} ({sum(manifest["lists"].values())} list entries)', flush=True)
+    print(f'world: {args.data} ({sum(manifest["lists"].values())} list entries); '
+          f'Runner output of each run: {args.work_dir}/<run>/console.log', flush=True)
 
-    b2n = Config.fromfile('configs/demo/vtd_demo_b2n.py')
-    full = Config.fromfile('configs/demo/vtd_demo_full.py')
-    for cfg in (b2n, full):
-        if args.epochs:
-            cfg.train_cfg.max_epochs = args.epochs
-            cfg.train_cfg.val_interval = args.epochs
-            cfg.param_scheduler[1].update(T_max=max(args.epochs - 1, 1), end=args.epochs)
-            cfg.default_hooks.checkpoint.interval = args.epochs
-    variants = args.variants or list(VARIANTS)
-    results = {}  # (table, variant, condition) -> list of rows
+    with console_to(osp.join(args.work_dir, 'console.log')):  # mmengine's notes on the env
+        b2n = Config.fromfile('configs/demo/vtd_demo_b2n.py')
+        full = Config.fromfile('configs/demo/vtd_demo_full.py')
+    if args.epochs:
+        b2n, full = with_epochs(b2n, args.epochs), with_epochs(full, args.epochs)
+    variants = args.variants or [FROZEN, *B2N_VARIANTS]
+    full_variants = [] if args.no_full else (args.full_variants or list(FULL_VARIANTS))
+    for name in (*variants, *full_variants):
+        if name not in VARIANTS:
+            raise SystemExit(f'unknown variant {name!r}; choose from {list(VARIANTS)}')
+    results, checkpoints = {}, {}  # (table, variant, condition) -> list of rows
 
-    def record(key, row):
-        results.setdefault(key, []).append(row)
+    def run(table, variant, seed):
+        cfg = variant_config(b2n if table == 'b2n' else full, variant)
+        trains = VARIANTS[variant][0]
+        wd = osp.join(args.work_dir, f'{slug(variant)}_{table}' + (f'_seed{seed}' if trains else ''))
+        t0 = time.time()
+        metrics, ckpt = train_and_test(cfg, wd, seed if trains else None)
+        checkpoints.setdefault((table, variant), (cfg, ckpt))
+        parts = []
+        for cond, (suffix, _, _) in CONDITIONS.items():
+            if table == 'b2n':
+                base = metrics[f'base{suffix}/acc/top1']
+                novel = metrics[f'novel{suffix}/acc/top1']
+                row = (base, novel, harmonic_mean(base, novel))
+                parts.append(f'base {100 * base:.1f} novel {100 * novel:.1f} HM {100 * row[2]:.1f}'
+                             if not suffix else f'{cond} {100 * row[2]:.1f}')
+            else:
+                row = (metrics[f'all{suffix}/acc/top1'], )
+                parts.append(f'{cond} {100 * row[0]:.1f}' if suffix else f'top-1 {100 * row[0]:.1f}')
+            results.setdefault((table, variant, cond), []).append(row)
+        what = 'base-to-novel' if table == 'b2n' else 'fully supervised'
+        seed_text = f'seed {seed}' if trains else 'no training'
+        print(f'[{time.time() - start:4.0f} s] {what} | {variant} | {seed_text} | '
+              f'{time.time() - t0:3.0f} s | {parts[0]} | '
+              f'{"HM" if table == "b2n" else "top-1"} with ' + ', '.join(parts[1:]), flush=True)
 
-    def test(cfg, wd, ckpt, class_set, test_list):
-        return evaluate(with_label_set(cfg, args.data, class_set, test_list), wd, ckpt)['acc/top1']
-
-    frozen_done = False
-    vtd_b2n_ckpt = None
     for seed in args.seeds:
         for variant in variants:
-            cfg = variant_config(b2n, variant)
-            wd = osp.join(args.work_dir, f'{slug(variant)}_b2n_seed{seed}')
-            trains = VARIANTS[variant][0]
-            if not trains and frozen_done:
-                continue  # the frozen model does not depend on the seed
-            ckpt = train(cfg, wd, seed) if trains else None
-            if variant == 'VTD-CLIP' and vtd_b2n_ckpt is None:
-                vtd_b2n_ckpt = (cfg, ckpt)
-            for cond, suffix in (('clean', ''), ('irrelevant frames', '_irrelevant')):
-                base = test(cfg, wd, ckpt, 'base', f'test_base{suffix}')
-                novel = test(cfg, wd, ckpt, 'novel', f'test_novel{suffix}')
-                record(('b2n', variant, cond), (base, novel, harmonic_mean(base, novel)))
-            frozen_done = frozen_done or not trains
-            print(f'[{time.time() - start:5.0f} s] base-to-novel {variant}, seed {seed}: '
-                  f'{results[("b2n", variant, "clean")][-1]}', flush=True)
-        if not args.no_full:
-            for variant in ('prompt tuning, uniform average', 'VTD-CLIP'):
-                if variant not in variants:
-                    continue
-                cfg = variant_config(full, variant)
-                wd = osp.join(args.work_dir, f'{slug(variant)}_full_seed{seed}')
-                ckpt = train(cfg, wd, seed)
-                for cond, suffix in (('clean', ''), ('irrelevant frames', '_irrelevant')):
-                    record(('full', variant, cond), (test(cfg, wd, ckpt, 'all', f'test_all{suffix}'),))
-                print(f'[{time.time() - start:5.0f} s] fully supervised {variant}, seed {seed}',
-                      flush=True)
+            if VARIANTS[variant][0] or seed == args.seeds[0]:  # frozen: no seed
+                run('b2n', variant, seed)
+        for variant in full_variants:
+            run('full', variant, seed)
     if not args.no_order:
+        t0 = time.time()
         cfg = with_label_set(full, args.data, 'order', 'test_order', ('train', 'val', 'test'))
         cfg.train_dataloader.dataset.ann_file = osp.join(args.data, 'train_order.txt')
         cfg.val_dataloader.dataset.ann_file = osp.join(args.data, 'test_order.txt')
-        wd = osp.join(args.work_dir, 'vtd_clip_order_seed0')
-        ckpt = train(cfg, wd, args.seeds[0])
-        record(('order', 'VTD-CLIP', 'clean'), (test(cfg, wd, ckpt, 'order', 'test_order'),))
+        cfg.test_cfg = dict(type='TestLoop')
+        metrics, _ = train_and_test(cfg, osp.join(args.work_dir, 'vtd_clip_order_seed0'),
+                                    args.seeds[0])
+        results[('order', 'VTD-CLIP', 'clean')] = [(metrics['acc/top1'], )]
+        print(f'[{time.time() - start:4.0f} s] order-dependent subset | VTD-CLIP | seed '
+              f'{args.seeds[0]} | {time.time() - t0:3.0f} s | top-1 {100 * metrics["acc/top1"]:.1f}',
+              flush=True)
 
-    table = format_tables(results, variants, args)
+    table = format_tables(results, variants, full_variants, args)
     elapsed = time.time() - start
     table += f'\nTotal time: {elapsed / 60:.1f} min on {os.cpu_count()} CPU cores.\n'
-    print('\n' + table)
     os.makedirs(args.work_dir, exist_ok=True)
     with open(osp.join(args.work_dir, 'demo_results.md'), 'w') as f:
         f.write(table)
     with open(osp.join(args.work_dir, 'demo_results.json'), 'w') as f:
         json.dump({' / '.join(k): v for k, v in results.items()}, f, indent=1)
-    if not args.no_figures and vtd_b2n_ckpt is not None:
+    print('\n' + table)
+    if not args.no_figures:
         from vtd_mm.demo.figures import save_token_figures
-        for path in save_token_figures(*vtd_b2n_ckpt, args.data, args.work_dir):
-            print(f'figure: {path}')
+        for variant, suffixes in (('VTD-CLIP', ('', '_uninformative50', '_other50')),
+                                  ('VTD-CLIP + hub correction (opt-in)', ('_uninformative50', ))):
+            if ('b2n', variant) in checkpoints:
+                cfg, ckpt = checkpoints[('b2n', variant)]
+                for path in save_token_figures(cfg, ckpt, args.data, args.work_dir,
+                                               suffixes=suffixes, prefix=slug(variant)):
+                    print(f'picture: {path}')
+    print(f'tables: {osp.join(args.work_dir, "demo_results.md")}')
     return results
 
 
-def format_tables(results, variants, args):
+def format_tables(results, variants, full_variants, args):
+    from vtd_mm.demo.dataset import CONDITIONS
     seeds = ', '.join(map(str, args.seeds))
-    lines = [f'Base-to-novel (trained on 16 base classes; top-1 %, mean ± std over seeds {seeds})',
-             '', '| method | frames | base | novel | HM |', '|---|---|---|---|---|']
-    for variant in variants:
-        for cond in ('clean', 'irrelevant frames'):
+    lines = [f'Base-to-novel (trained on 16 base classes; top-1 %, mean ± std over seeds {seeds}; '
+             'the frozen model has no seed)', '',
+             '| test frames | method | base | novel | HM |', '|---|---|---|---|---|']
+    for cond in CONDITIONS:
+        for variant in variants:
             rows = results.get(('b2n', variant, cond))
             if rows:
                 cols = [fmt([r[i] for r in rows]) for i in range(3)]
-                lines.append(f'| {variant} | {cond} | ' + ' | '.join(cols) + ' |')
-    full_rows = [(k, v) for k, v in results.items() if k[0] == 'full']
-    if full_rows:
-        lines += ['', 'Fully supervised (24 classes; top-1 %)', '',
-                  '| method | frames | top-1 |', '|---|---|---|']
-        lines += [f'| {k[1]} | {k[2]} | {fmt([r[0] for r in v])} |' for k, v in full_rows]
+                lines.append(f'| {cond} | {variant} | ' + ' | '.join(cols) + ' |')
+    if full_variants:
+        lines += ['', f'Fully supervised (24 classes; top-1 %, mean ± std over seeds {seeds})', '',
+                  '| method | ' + ' | '.join(CONDITIONS) + ' |',
+                  '|---|' + '---|' * len(CONDITIONS)]
+        for variant in full_variants:
+            lines.append(f'| {variant} | ' + ' | '.join(
+                fmt([r[0] for r in results[('full', variant, cond)]]) for cond in CONDITIONS) + ' |')
     if ('order', 'VTD-CLIP', 'clean') in results:
         acc = results[('order', 'VTD-CLIP', 'clean')][0][0]
         lines += ['', f'Order-dependent subset (2 objects x moving left / right, chance 25%; '
                   f'an order-invariant model can at best tell the object, 50%): '
                   f'VTD-CLIP top-1 {100 * acc:.1f}%']
-    chance = 'Chance: base 6.3%, novel 12.5%, fully supervised 4.2%.'
-    return '\n'.join(lines + ['', chance]) + '\n'
+    lines += ['', 'Test frames: "uninformative N%" replaces N% of each clip by blank frames, '
+              'noise or the scene without its object; "other class N%" by the frames of '
+              "another class's clip.", 'Chance: base 6.3%, novel 12.5%, fully supervised 4.2%.']
+    return '\n'.join(lines) + '\n'
 
 
 if __name__ == '__main__':

@@ -6,9 +6,17 @@ from typing import Dict, List, Sequence
 import cv2
 import numpy as np
 
-from .world import base_novel_split, class_names, insert_irrelevant, video_frames
+from .world import base_novel_split, class_names, insert_irrelevant, video_frames, video_scene
 
-VERSION = 3
+VERSION = 4
+# test conditions: name -> (list suffix, kind of irrelevant frame, share of the clip)
+CONDITIONS = {
+    'clean': ('', None, 0.0),
+    'uninformative 25%': ('_uninformative25', 'uninformative', 0.25),
+    'uninformative 50%': ('_uninformative50', 'uninformative', 0.5),
+    'other class 25%': ('_other25', 'other', 0.25),
+    'other class 50%': ('_other50', 'other', 0.5),
+}
 ORDER_OBJECTS = ('red circle', 'blue square')
 
 
@@ -37,21 +45,22 @@ def _write_names(path, names):
 
 
 def generate_world(root: str, seed: int = 0, per_class: Dict[str, int] = None,
-                   num_frames: int = 16, size: int = 32, irrelevant_rate: float = 0.375,
-                   force: bool = False) -> dict:
+                   num_frames: int = 16, size: int = 32, force: bool = False) -> dict:
     """Generate the world under ``root`` (skipped when it exists with the same settings).
 
     Files: ``videos/<split>/*.mp4``; label files ``classes_{all,base,novel,order}.txt``;
-    lists ``{train,val,test}_{all,base,novel}.txt``, ``test_*_irrelevant.txt``
-    (the test clips with ``irrelevant_rate`` of their frames replaced), and
+    lists ``{train,val,test}_{all,base,novel}.txt``; for every test condition
+    of :data:`CONDITIONS` but the clean one, ``test_{all,base,novel}<suffix>.txt``
+    (copies of the test clips with a share of their frames replaced by
+    uninformative frames or by frames of another class's test clip); and
     ``{train,test}_order.txt``. Labels index the label file of the list's set.
 
     Returns:
         dict: the manifest (also written to ``world.json``).
     """
-    per_class = dict(dict(train=10, val=3, test=6), **(per_class or {}))
+    per_class = dict(dict(train=10, val=3, test=8), **(per_class or {}))
     settings = dict(version=VERSION, seed=seed, per_class=per_class, num_frames=num_frames,
-                    size=size, irrelevant_rate=irrelevant_rate)
+                    size=size)
     manifest_path = os.path.join(root, 'world.json')
     if not force and os.path.exists(manifest_path):
         with open(manifest_path) as f:
@@ -69,27 +78,28 @@ def generate_world(root: str, seed: int = 0, per_class: Dict[str, int] = None,
     for split, count in per_class.items():
         folder = os.path.join(root, 'videos', split)
         os.makedirs(folder, exist_ok=True)
-        clean = {name: [] for name in names}
-        irrelevant = {name: [] for name in names}
-        clips = {name: [video_frames(name, rng, num_frames, size) for _ in range(count)]
-                 for name in names}
-        for c, name in enumerate(names):
-            others = [f for n in names if n != name for f in clips[n][0]]
-            for i, frames in enumerate(clips[name]):
-                file = f'{split}/{name.replace(" ", "_")}_{i}.mp4'
-                write_mp4(os.path.join(root, 'videos', file), frames)
-                clean[name].append(file)
-                if split == 'test':
-                    noisy = f'{split}/{name.replace(" ", "_")}_{i}_irrelevant.mp4'
-                    write_mp4(os.path.join(root, 'videos', noisy),
-                              insert_irrelevant(frames, irrelevant_rate, rng, others))
-                    irrelevant[name].append(noisy)
+        scenes = {name: [video_scene(name, rng, num_frames, size) for _ in range(count)]
+                  for name in names}
+        files = {suffix: {name: [] for name in names}
+                 for suffix, _, _ in (CONDITIONS.values() if split == 'test' else [('', 0, 0)])}
+        for name in names:
+            others = [n for n in names if n != name]
+            for i, (frames, empty) in enumerate(scenes[name]):
+                stem = f'{split}/{name.replace(" ", "_")}_{i}'
+                for suffix, kind, rate in CONDITIONS.values():
+                    if suffix and split != 'test':
+                        continue
+                    if kind is not None:
+                        other = scenes[others[rng.integers(len(others))]][i][0]
+                        clip = insert_irrelevant(frames, rate, rng, kind, empty, other)
+                    else:
+                        clip = frames
+                    write_mp4(os.path.join(root, 'videos', f'{stem}{suffix}.mp4'), clip)
+                    files[suffix][name].append(f'{stem}{suffix}.mp4')
         for key, members in sets.items():
-            entries = [(f, members.index(n)) for n in members for f in clean[n]]
-            lists[f'{split}_{key}'] = entries
-            if split == 'test':
-                lists[f'test_{key}_irrelevant'] = [
-                    (f, members.index(n)) for n in members for f in irrelevant[n]]
+            for suffix, by_name in files.items():
+                lists[f'{split}_{key}{suffix}'] = [
+                    (f, members.index(n)) for n in members for f in by_name[n]]
     order = order_class_names()
     for split in ('train', 'test'):
         os.makedirs(os.path.join(root, 'videos', 'order'), exist_ok=True)

@@ -25,19 +25,26 @@ def draw(frames, pred, names, title, path):
         figsize=(1.6 * len(frames), 2.3), interpolation='nearest')
 
 
-def save_token_figures(cfg, checkpoint, data_root, work_dir, index=0) -> List[str]:
-    """PNGs of one clean base test video and its copy with irrelevant frames."""
+TITLES = {'': 'clean video', '_uninformative50': 'half of the frames uninformative',
+          '_other50': "half of the frames from another class's clip"}
+
+
+def save_token_figures(cfg, checkpoint, data_root, work_dir, index=0,
+                       suffixes=('', '_uninformative50', '_other50'), prefix='frames'
+                       ) -> List[str]:
+    """PNGs of one base test video, clean and in the test copies ``suffixes``
+    (``WORK_DIR/<prefix><suffix or _clean>.png``)."""
     from mmaction.registry import DATASETS, MODELS
     from mmengine.runner import load_checkpoint
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu')
+    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
     model.eval()
     names = model.cls_head.class_names
     paths = []
-    for suffix, title in (('', 'clean video'), ('_irrelevant', 'with irrelevant frames')):
+    for suffix in suffixes:
         dataset = DATASETS.build(dict(cfg.test_dataloader.dataset,
                                       ann_file=osp.join(data_root, f'test_base{suffix}.txt')))
         frames, pred = predict_video(model, dataset, index)
-        paths.append(draw(frames, pred, names, title,
-                          osp.join(work_dir, f'frames{suffix or "_clean"}.png')))
+        paths.append(draw(frames, pred, names, TITLES.get(suffix, suffix.strip('_')),
+                          osp.join(work_dir, f'{prefix}{suffix or "_clean"}.png')))
     return paths

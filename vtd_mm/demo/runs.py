@@ -1,20 +1,24 @@
 """Training and evaluation runs of the demo through MMAction2's Runner."""
+import contextlib
 import copy
+import logging
 import os
 import os.path as osp
-from typing import Dict, Optional
+import sys
+from typing import Dict, Optional, Tuple
 
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
-
-# name: (prompts, confidence weights, discrete token + fusion)
+# name: (prompts, confidence weights, discrete token + fusion, hub correction)
 VARIANTS = {
-    'frozen zero-shot (uniform average)': (False, False, False),
-    'prompt tuning, uniform average': (True, False, False),
-    'VTD-CLIP': (True, True, True),
-    'VTD-CLIP w/o confidence weights': (True, False, True),
-    'VTD-CLIP w/o discrete token': (True, True, False),
+    'frozen zero-shot (uniform average)': (False, False, False, False),
+    'prompt tuning, uniform average': (True, False, False, False),
+    'prompt tuning, confidence weights': (True, True, False, False),
+    'VTD-CLIP': (True, True, True, False),
+    'VTD-CLIP w/o confidence weights': (True, False, True, False),
+    'VTD-CLIP + hub correction (opt-in)': (True, True, True, True),
 }
 
 
@@ -31,13 +35,14 @@ def prepare_world(data_root: str, per_class: Optional[Dict[str, int]] = None) ->
 
 def variant_config(cfg: Config, variant: str) -> Config:
     """The demo config with one of :data:`VARIANTS`."""
-    prompts, confidence, token = VARIANTS[variant]
+    prompts, confidence, token, hub = VARIANTS[variant]
     cfg = copy.deepcopy(cfg)
     head = cfg.model.cls_head
     if not prompts:
         cfg.model.backbone.n_ctx = 0
         head.text_encoder.prompt_learner = None
     head.confidence = confidence
+    head.hub_correction = hub
     if not token:
         head.fusion = None
     return cfg
@@ -46,14 +51,77 @@ def variant_config(cfg: Config, variant: str) -> Config:
 def with_label_set(cfg: Config, data_root: str, class_set: str, test_list: str,
                    splits=('test', )) -> Config:
     """Run the ``splits`` dataloaders with the label set ``class_set``; the
-    test list is ``test_list``. The model config is left as it is: the
-    LabelSetHook hands the dataset's label set to the head."""
+    test list is ``test_list`` and the only test set. The model config is
+    left as it is: the LabelSetHook hands the dataset's label set to the head."""
     cfg = copy.deepcopy(cfg)
     for split in splits:
         cfg[f'{split}_dataloader'].dataset.metainfo = dict(
             classes=f'demo_world_{class_set}.txt')
     cfg.test_dataloader.dataset.ann_file = osp.join(data_root, f'{test_list}.txt')
+    cfg.pop('test_sets', None)
     return cfg
+
+
+@contextlib.contextmanager
+def console_to(path: str):
+    """Send what the Runner prints (environment, config, hooks, progress) to
+    ``path`` instead of the terminal; the Runner's own log file in the work
+    dir is written as always. Python warnings and errors still reach stderr,
+    and loggers made before (which hold the terminal) keep only warnings."""
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    terminal = sys.stdout
+    quieted = [(h, h.level) for logger in MMLogger._instance_dict.values()
+               for h in logger.handlers if getattr(h, 'stream', None) is terminal]
+    with open(path, 'a') as stream, contextlib.redirect_stdout(stream):
+        for handler, _ in quieted:
+            handler.setLevel(max(handler.level, logging.WARNING))
+        try:
+            yield
+        finally:
+            for handler, level in quieted:
+                handler.setLevel(level)
+            # a Runner's logger holds the stream it was made with: detach it
+            # before the file closes (later messages go to later loggers)
+            for logger in MMLogger._instance_dict.values():
+                for handler in list(logger.handlers):
+                    if getattr(handler, 'stream', None) is stream:
+                        logger.removeHandler(handler)
+
+
+def release_workers(runner: Runner) -> None:
+    """Stop the persistent dataloader workers of a finished Runner now: left
+    to the garbage collector, their shutdown waits on timeouts and stalls the
+    next Runner by about 20 s."""
+    for loop in ('_train_loop', '_val_loop', '_test_loop'):
+        loader = getattr(getattr(runner, loop, None), 'dataloader', None)
+        iterator = getattr(loader, '_iterator', None)
+        if iterator is not None and hasattr(iterator, '_shutdown_workers'):
+            iterator._shutdown_workers()
+            loader._iterator = None
+
+
+def train_and_test(cfg: Config, work_dir: str, seed: Optional[int]
+                   ) -> Tuple[Dict[str, float], Optional[str]]:
+    """Train (``seed`` None: no training, the model as built, e.g. frozen
+    CLIP) and test with the config's test loop, in one Runner. Its console
+    goes to ``WORK_DIR/console.log``.
+
+    Returns:
+        (test metrics, final checkpoint or None).
+    """
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir = work_dir
+    if seed is not None:
+        cfg.randomness = dict(seed=seed)
+    with console_to(osp.join(work_dir, 'console.log')):
+        runner = Runner.from_cfg(cfg)
+        checkpoint = None
+        if seed is not None:
+            runner.train()
+            checkpoint = osp.join(work_dir, f'epoch_{runner.max_epochs}.pth')
+        metrics = runner.test()
+        release_workers(runner)
+    return metrics, checkpoint
 
 
 def train(cfg: Config, work_dir: str, seed: int) -> str:
@@ -61,8 +129,10 @@ def train(cfg: Config, work_dir: str, seed: int) -> str:
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
     cfg.randomness = dict(seed=seed)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    with console_to(osp.join(work_dir, 'console.log')):
+        runner = Runner.from_cfg(cfg)
+        runner.train()
+        release_workers(runner)
     return osp.join(work_dir, f'epoch_{runner.max_epochs}.pth')
 
 
@@ -71,5 +141,5 @@ def evaluate(cfg: Config, work_dir: str, checkpoint: Optional[str]) -> Dict[str,
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
     cfg.load_from = checkpoint
-    os.makedirs(work_dir, exist_ok=True)
-    return Runner.from_cfg(cfg).test()
+    with console_to(osp.join(work_dir, 'console.log')):
+        return Runner.from_cfg(cfg).test()

@@ -10,8 +10,9 @@ words ("red circle"). Two domains:
   distractor shapes, sensor noise and blur. The frozen model's zero-shot
   accuracy drops under this shift.
 
-Novel classes are unseen colour-shape combinations of seen words. Videos may
-carry irrelevant frames (blank, noise, or frames of another class's clip), and
+Novel classes are unseen colour-shape combinations of seen words. Test copies
+carry irrelevant frames of two kinds kept apart: uninformative ones (blank,
+noise, or the scene without its object) and frames of another class's clip;
 an order-dependent subset ("... moving left" / "... moving right") shows what
 an order-invariant aggregation cannot learn.
 """
@@ -29,6 +30,17 @@ SIZES = {'small': 0.22, 'large': 0.36}  # object size relative to the frame
 POSITIONS = {'top left': (0.3, 0.3), 'top right': (0.7, 0.3), 'bottom left': (0.3, 0.7),
              'bottom right': (0.7, 0.7), 'centre': (0.5, 0.5)}
 DISTRACTOR_COLOURS = ((120, 120, 120), (95, 80, 60), (150, 140, 125), (70, 70, 80))
+# the video domain's shift: backgrounds of BACKGROUND grey levels with a
+# texture of +-TEXTURE levels, light from LIGHT[0] to LIGHT[1] times, a colour
+# tint of +-TINT per channel, sensor noise of NOISE grey levels
+BACKGROUND = (8, 40)
+TEXTURE = 10
+DISTRACTORS = (0, 2)  # how many: from, to (exclusive)
+LIGHT = (0.9, 1.1)
+TINT = 0.08
+NOISE = 5.0
+# an object centre stays INSIDE radii from the border (below 1: partly cut off)
+INSIDE = 1.0
 
 CAPTION_TEMPLATES = (
     'a {colour} {shape}.', 'a photo of a {colour} {shape}.', 'a {size} {colour} {shape}.',
@@ -108,8 +120,8 @@ def clean_frame(rng: np.random.Generator, size: int = 32):
 def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     kind = rng.integers(3)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
-    a = rng.uniform(30, 90, 3)
-    b = np.clip(a + rng.uniform(-25, 25, 3), 0, 255)  # low-contrast texture
+    a = rng.uniform(*BACKGROUND, 3)
+    b = np.clip(a + rng.uniform(-TEXTURE, TEXTURE, 3), 0, 255)  # low-contrast texture
     if kind == 0:  # stripes at a random angle
         theta = rng.uniform(0, math.pi)
         period = rng.uniform(4, 10)
@@ -124,12 +136,14 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
     return a * t + b * (1 - t)
 
 
-def video_frames(name: str, rng: np.random.Generator, num_frames: int = 16, size: int = 32,
-                 direction: Optional[str] = None) -> List[np.ndarray]:
-    """A clip of the class ``name`` ('red circle') under the video domain's shift.
+def video_scene(name: str, rng: np.random.Generator, num_frames: int = 16, size: int = 32,
+                direction: Optional[str] = None) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+    """A clip of the class ``name`` ('red circle') under the video domain's shift,
+    and the same scene without the object (background, distractors, light,
+    noise: an uninformative frame of this very video).
 
     ``direction`` ('left' / 'right') makes the object cross the frame that way.
-    Returns RGB uint8 frames.
+    Returns two lists of RGB uint8 frames [H, W, 3].
     """
     colour, shape = name.split(' ')[:2]
     bg = _background(rng, size)
@@ -145,42 +159,84 @@ def video_frames(name: str, rng: np.random.Generator, num_frames: int = 16, size
         vx, vy = sign * 0.6 * size / num_frames, rng.uniform(-0.2, 0.2)
     distractors = [(rng.choice(SHAPES), DISTRACTOR_COLOURS[rng.integers(len(DISTRACTOR_COLOURS))],
                     rng.uniform(0.1, 0.9, 2) * size, rng.uniform(2, 4), rng.uniform(-0.6, 0.6, 2))
-                   for _ in range(rng.integers(1, 3))]
-    light0, light1 = rng.uniform(0.6, 1.3, 2)
-    tint = rng.uniform(0.85, 1.15, 3)
+                   for _ in range(rng.integers(*DISTRACTORS))]
+    light0, light1 = rng.uniform(*LIGHT, 2)
+    tint = rng.uniform(1 - TINT, 1 + TINT, 3)
     angle, spin = rng.uniform(0, 2 * math.pi), rng.uniform(-0.2, 0.2)
-    frames = []
+    frames, empty = [], []
     for t in range(num_frames):
-        img = bg.copy()
+        scene = bg.copy()
         for d_shape, d_col, (dx, dy), d_r, (dvx, dvy) in distractors:
-            draw_shape(img, d_shape, d_col, dx + dvx * t, dy + dvy * t, d_r)
+            draw_shape(scene, d_shape, d_col, dx + dvx * t, dy + dvy * t, d_r)
+        img = scene.copy()
         cx, cy = x0 + vx * t, y0 + vy * t
         if direction is None:
-            cx, cy = np.clip(cx, r * 0.5, size - r * 0.5), np.clip(cy, r * 0.5, size - r * 0.5)
+            cx, cy = np.clip(cx, r * INSIDE, size - r * INSIDE), np.clip(cy, r * INSIDE, size - r * INSIDE)
         draw_shape(img, shape, COLOURS[colour], cx, cy, r, angle + spin * t)
         light = light0 + (light1 - light0) * t / max(num_frames - 1, 1)
-        img = img * light * tint + rng.normal(0, 7, img.shape)
-        if rng.random() < 0.15:
-            img = cv2.GaussianBlur(img, (3, 3), 0)
-        frames.append(np.clip(img, 0, 255).astype(np.uint8))
-    return frames
+        blur = rng.random() < 0.15
+        for out, im in ((frames, img), (empty, scene)):
+            im = im * light * tint + rng.normal(0, NOISE, im.shape)
+            if blur:
+                im = cv2.GaussianBlur(im, (3, 3), 0)
+            out.append(np.clip(im, 0, 255).astype(np.uint8))
+    return frames, empty
 
 
-def irrelevant_frame(rng: np.random.Generator, size: int, other: Optional[List[np.ndarray]]):
-    """A blank frame, a noise frame, or a frame of another class's clip."""
-    kind = rng.integers(3 if other else 2)
-    if kind == 0:
-        return np.full((size, size, 3), rng.integers(0, 256), np.uint8)
-    if kind == 1:
-        return rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
-    return other[rng.integers(len(other))].copy()
+def video_frames(name: str, rng: np.random.Generator, num_frames: int = 16, size: int = 32,
+                 direction: Optional[str] = None) -> List[np.ndarray]:
+    """The clip of :func:`video_scene` alone."""
+    return video_scene(name, rng, num_frames, size, direction)[0]
+
+
+UNINFORMATIVE = ('blank', 'noise', 'empty scene')
+
+
+def uninformative_frames(rng: np.random.Generator, empty: List[np.ndarray],
+                         span: range) -> List[np.ndarray]:
+    """Frames about no class for the places ``span``: one blank frame or one
+    noise frame held over the run, or the video's own scene without its object
+    (``empty``, frame by frame)."""
+    kind = UNINFORMATIVE[rng.integers(len(UNINFORMATIVE))]
+    size = empty[0].shape[0]
+    if kind == 'blank':
+        return [np.full((size, size, 3), rng.integers(0, 256), np.uint8)] * len(span)
+    if kind == 'noise':
+        return [rng.integers(0, 256, (size, size, 3), dtype=np.uint8)] * len(span)
+    return [empty[t] for t in span]
 
 
 def insert_irrelevant(frames: List[np.ndarray], rate: float, rng: np.random.Generator,
-                      other: Optional[List[np.ndarray]] = None) -> List[np.ndarray]:
-    """Replace a ``rate`` share of the frames (at random places) by irrelevant ones."""
+                      kind: str = 'uninformative', empty: Optional[List[np.ndarray]] = None,
+                      other: Optional[List[np.ndarray]] = None, slots: int = 8
+                      ) -> List[np.ndarray]:
+    """Replace a ``rate`` share of the clip by irrelevant frames.
+
+    The clip is cut into ``slots`` runs of consecutive frames (8 runs of 2 for
+    16 frames: one per frame that an 8-frame test sampling takes), and
+    ``round(rate * slots)`` runs, at random places, are replaced whole, so a
+    sampled clip has exactly that share of irrelevant frames.
+
+    Args:
+        kind: ``'uninformative'`` (each run a blank frame, noise or the empty
+            scene, see :func:`uninformative_frames`) or ``'other'`` (the frames
+            at the same places of ``other``, a clip of another class: a cut to
+            another scene).
+        empty: the clip's scene without its object (``kind='uninformative'``).
+        other: a clip of another class (``kind='other'``).
+    """
     frames = list(frames)
-    count = int(round(rate * len(frames)))
-    for i in rng.choice(len(frames), size=count, replace=False):
-        frames[i] = irrelevant_frame(rng, frames[0].shape[0], other)
+    run = len(frames) // slots
+    if run * slots != len(frames):
+        raise ValueError(f'{len(frames)} frames cannot be cut into {slots} runs')
+    for slot in rng.choice(slots, size=int(round(rate * slots)), replace=False):
+        span = range(slot * run, (slot + 1) * run)
+        if kind == 'other':
+            replacement = [other[t] for t in span]
+        elif kind == 'uninformative':
+            replacement = uninformative_frames(rng, empty, span)
+        else:
+            raise ValueError(f'unknown kind of irrelevant frame: {kind!r}')
+        for t, frame in zip(span, replacement):
+            frames[t] = frame.copy()
     return frames
