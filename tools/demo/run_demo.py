@@ -56,6 +56,9 @@ def slug(text):
 
 
 def with_epochs(cfg, epochs):
+    if epochs < 2:
+        raise SystemExit(f'--epochs {epochs}: at least 2 (the configs warm up for one epoch, '
+                         'then follow a cosine schedule)')
     cfg.train_cfg.max_epochs = epochs
     cfg.train_cfg.val_interval = epochs
     cfg.param_scheduler[1].update(T_max=max(epochs - 1, 1), end=epochs)

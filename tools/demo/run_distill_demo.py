@@ -89,6 +89,9 @@ def main(argv=None):
     with console_to(osp.join(args.work_dir, 'console.log')):
         teacher = Config.fromfile('configs/demo/vtd_demo_full.py')
     epochs = args.teacher_epochs
+    if epochs < 2:
+        raise SystemExit(f'--teacher-epochs {epochs}: at least 2 (the teacher warms up for one '
+                         'epoch, then follows a cosine schedule)')
     teacher.train_cfg.update(max_epochs=epochs, val_interval=epochs)
     teacher.param_scheduler[1].update(T_max=epochs - 1, end=epochs)
     teacher.default_hooks.checkpoint.interval = epochs
