@@ -1,6 +1,7 @@
 """The embedded demo world: determinism, the shipped tiny CLIP, a short demo run."""
 import filecmp
 import os
+import re
 import sys
 
 import numpy as np
@@ -174,9 +175,13 @@ def test_frame_similarity_tool(short_demo, capsys):
                            str(root / 'work' / 'vtd_clip_b2n_seed0' / 'epoch_4.pth'),
                            '--videos-per-class', '1'])
     rows = {}
-    for line in capsys.readouterr().out.splitlines()[1:]:
+    *table, accuracy = capsys.readouterr().out.splitlines()
+    for line in table[1:]:
         kind, rest = line[:22].strip(), line[22:].split()
         rows[kind] = [float(x) for x in rest[1:4]]
+    right, total = map(int, re.match(r'real frames read as their own class: (\d+) of (\d+)',
+                                     accuracy).groups())
+    assert total == 16 * 8 and 0 <= right <= total  # 16 base classes, 1 video, 8 frames
     assert list(rows) == ['real frame', 'scene without object', 'blank', 'noise']
     for max_cos, mean_cos, centred in rows.values():
         assert -1 <= mean_cos <= max_cos <= 1
@@ -253,7 +258,6 @@ def test_protocol_tool_tests_a_base_trained_checkpoint_on_novel_classes(short_de
     cfg.model.cls_head.update(num_classes=8, class_names=f'{world}/classes_novel.txt')
     cfg.test_dataloader.dataset.ann_file = f'{world}/test_novel.txt'
     cfg.test_dataloader.dataset.pop('metainfo')
-    cfg.pop('test_sets')  # the test loader alone
     cfg.custom_hooks = []
     direct = evaluate(cfg, str(tmp_path / 'direct'), checkpoint)['acc/top1']
     assert math.isclose(novel, 100 * direct, abs_tol=1e-9)
@@ -269,7 +273,6 @@ def test_label_set_that_does_not_cover_the_list_is_an_error(short_demo, tmp_path
     cfg = Config.fromfile('configs/demo/vtd_demo_b2n.py')
     cfg.test_dataloader.dataset.ann_file = str(root / 'world' / 'test_all.txt')  # labels 0..23
     cfg.test_dataloader.dataset.metainfo = dict(classes=str(root / 'world' / 'classes_novel.txt'))
-    cfg.pop('test_sets')
     with pytest.raises(ValueError, match='has label 23, but its label set has 8 names'):
         evaluate(cfg, str(tmp_path), None)
 

@@ -67,11 +67,11 @@ train_dataloader = _loader('train', train_set, train_pipeline, shuffle=True)
 val_dataloader = _loader('val', train_set, test_pipeline)
 test_dataloader = _loader('test', test_set, test_pipeline, persistent=False)
 del _loader
-# Base-to-novel evaluation (tools/test_protocol.py, or tools/test.py: one
-# result per set): the label set of each test set comes from its label file
-# (LabelSetHook); the model part stays as trained. The world's test copies:
-# clean, and with 25% / 50% of the frames uninformative or of another class
-# (vtd_mm.demo.dataset.CONDITIONS).
+# Base-to-novel evaluation (tools/test_protocol.py; tools/demo/run_demo.py):
+# the label set of each test set comes from its label file (LabelSetHook); the
+# model part stays as trained. The world's test copies: clean, and with 25% /
+# 50% of the frames uninformative or of another class
+# (vtd_mm.demo.dataset.CONDITIONS). tools/test.py tests test_dataloader alone.
 conditions = ('', '_uninformative25', '_uninformative50', '_other25', '_other50')
 test_sets = [
     dict(name=f'{subset}{suffix}', group=f'{subset}{suffix}',
@@ -79,8 +79,6 @@ test_sets = [
                       metainfo=dict(classes=f'demo_world_{subset}.txt')))
     for suffix in conditions for subset in ('base', 'novel')
 ]
-test_cfg = dict(type='NamedSetsTestLoop')
-
 val_evaluator = dict(type='AccMetric', metric_list=('top_k_accuracy', 'mean_class_accuracy'),
                      metric_options=dict(top_k_accuracy=dict(topk=(1, ))))
 test_evaluator = val_evaluator
@@ -96,6 +94,7 @@ param_scheduler = [
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
                  val_interval=max_epochs)
 val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
 default_hooks = dict(logger=dict(interval=5),
                      checkpoint=dict(interval=max_epochs, save_best=None, max_keep_ckpts=2))
 randomness = dict(seed=0)

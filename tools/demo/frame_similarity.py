@@ -7,7 +7,8 @@ For frames of the demo world's videos (real frames, blank frames, noise, the
 scene without its object), prints per kind: the largest cosine similarity to a
 class name, the mean over the classes (how much a frame resembles *every*
 class: a hub), the largest after subtracting that mean (the hub-corrected score
-of VTDHead(hub_correction=True)), and the class it most often reads as.
+of VTDHead(hub_correction=True)), and the class it most often reads as; then
+how many real frames read as their own class.
 Without a checkpoint: the frozen tiny CLIP.
 """
 import argparse
@@ -57,10 +58,12 @@ def main(argv=None):
 
     rng = np.random.default_rng(args.seed)
     kinds = collections.defaultdict(list)
-    for name in names:
+    right = 0
+    for k, name in enumerate(names):
         for _ in range(args.videos_per_class):
             frames, empty = video_scene(name, rng)
             kinds['real frame'].append(similarities(frames[::2]))
+            right += int((kinds['real frame'][-1].argmax(-1) == k).sum())
             kinds['scene without object'].append(similarities(empty[::2]))
     kinds['blank'].append(similarities([np.full((32, 32, 3), v, np.uint8)
                                         for v in range(0, 256, 16)]))
@@ -74,6 +77,8 @@ def main(argv=None):
         token, count = tokens.most_common(1)[0]
         print(f'{kind:22s} {len(s):5d} {s.max(-1).values.mean():8.3f} {s.mean():9.3f} '
               f'{centred.max(-1).values.mean():17.3f}  {token} ({count} of {len(s)})')
+    total = len(torch.cat(kinds['real frame']))
+    print(f'real frames read as their own class: {right} of {total} ({100 * right / total:.1f}%)')
 
 
 if __name__ == '__main__':

@@ -97,6 +97,7 @@ def main(argv=None):
 
     def run(table, variant, seed):
         cfg = variant_config(b2n if table == 'b2n' else full, variant)
+        cfg.test_cfg = dict(type='NamedSetsTestLoop')  # every test set of the config
         trains = VARIANTS[variant][0]
         wd = osp.join(args.work_dir, f'{slug(variant)}_{table}' + (f'_seed{seed}' if trains else ''))
         t0 = time.time()
@@ -131,7 +132,6 @@ def main(argv=None):
         cfg = with_label_set(full, args.data, 'order', 'test_order', ('train', 'val', 'test'))
         cfg.train_dataloader.dataset.ann_file = osp.join(args.data, 'train_order.txt')
         cfg.val_dataloader.dataset.ann_file = osp.join(args.data, 'test_order.txt')
-        cfg.test_cfg = dict(type='TestLoop')
         metrics, _ = train_and_test(cfg, osp.join(args.work_dir, 'vtd_clip_order_seed0'),
                                     args.seeds[0])
         results[('order', 'VTD-CLIP', 'clean')] = [(metrics['acc/top1'], )]

@@ -95,8 +95,7 @@ def main(argv=None):
     teacher.train_cfg.update(max_epochs=epochs, val_interval=epochs)
     teacher.param_scheduler[1].update(T_max=epochs - 1, end=epochs)
     teacher.default_hooks.checkpoint.interval = epochs
-    teacher.pop('test_sets')
-    teacher.test_cfg = dict(type='TestLoop')
+    teacher.pop('test_sets')  # the clean test clips only
     t0 = time.time()
     metrics, teacher_ckpt = train_and_test(teacher, osp.join(args.work_dir, 'teacher'), seed=0)
     teacher_acc = metrics['acc/top1']
