@@ -124,18 +124,6 @@ def train_and_test(cfg: Config, work_dir: str, seed: Optional[int]
     return metrics, checkpoint
 
 
-def train(cfg: Config, work_dir: str, seed: int) -> str:
-    """Train; returns the final checkpoint."""
-    cfg = copy.deepcopy(cfg)
-    cfg.work_dir = work_dir
-    cfg.randomness = dict(seed=seed)
-    with console_to(osp.join(work_dir, 'console.log')):
-        runner = Runner.from_cfg(cfg)
-        runner.train()
-        release_workers(runner)
-    return osp.join(work_dir, f'epoch_{runner.max_epochs}.pth')
-
-
 def evaluate(cfg: Config, work_dir: str, checkpoint: Optional[str]) -> Dict[str, float]:
     """Test metrics of ``checkpoint`` (None: the model as built, e.g. frozen CLIP)."""
     cfg = copy.deepcopy(cfg)

@@ -32,10 +32,11 @@ class VTDHead(BaseHead):
     as CSLS corrects hubs in nearest-neighbour retrieval (Conneau et al.,
     "Word translation without parallel data", ICLR 2018). The authors'
     weights are relative over frames only: a frame that resembles *every*
-    class (noise, a blank or busy frame) is the best frame of many classes
-    at once and gives each a full vote. Centring over classes scores how
-    much more a frame is about class ``k`` than about the others. Off by
-    default, which is exactly the authors' method.
+    class (a hub; in the demo world, noise frames once the prompts are
+    trained) is the best frame of many classes at once and gives each a
+    full vote. Centring over classes scores how much more a frame is about
+    class ``k`` than about the others (docs/demo.md). Off by default, which
+    is exactly the authors' method.
 
     The softmax and the logits run in fp32 under autocast (in float64 for
     float64 inputs). At test time the
