@@ -26,11 +26,12 @@ FULL_VARIANTS = ('prompt tuning, uniform average', 'VTD-CLIP',
 
 
 def parse_args(argv=None):
+    from vtd_mm.demo.runs import epochs_arg
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--data', default='data/demo_world', help='where the world is (generated if absent)')
     p.add_argument('--work-dir', default='work_dirs/demo')
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--epochs', type=int, default=None, help='override the configs\' epochs')
+    p.add_argument('--epochs', type=epochs_arg, default=None, help='override the configs\' epochs')
     p.add_argument('--variants', nargs='+', default=None,
                    help=f'base-to-novel variants (default: the frozen model and {B2N_VARIANTS})')
     p.add_argument('--full-variants', nargs='+', default=None,
@@ -43,43 +44,17 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def fmt(values):
-    from vtd_mm.evaluation import mean_std
-    if len(values) == 1:
-        return f'{100 * values[0]:.1f}'
-    s = mean_std(values)
-    return f"{100 * s['mean']:.1f} ± {100 * s['std']:.1f}"
-
-
-def slug(text):
-    return '_'.join(''.join(c if c.isalnum() else ' ' for c in text.lower()).split())
-
-
-def with_epochs(cfg, epochs):
-    if epochs < 2:
-        raise SystemExit(f'--epochs {epochs}: at least 2 (the configs warm up for one epoch, '
-                         'then follow a cosine schedule)')
-    cfg.train_cfg.max_epochs = epochs
-    cfg.train_cfg.val_interval = epochs
-    cfg.param_scheduler[1].update(T_max=max(epochs - 1, 1), end=epochs)
-    cfg.default_hooks.checkpoint.interval = epochs
-    return cfg
-
-
 def main(argv=None):
     args = parse_args(argv)
     os.chdir(ROOT)
     from mmengine.config import Config
 
     from vtd_mm.demo.dataset import CONDITIONS
-    from vtd_mm.demo.runs import (VARIANTS, console_to, prepare_world, train_and_test, variant_config,
-                                  with_label_set)
+    from vtd_mm.demo.runs import (VARIANTS, console_to, prepare_world, slug, train_and_test,
+                                  variant_config, with_epochs, with_label_set)
     from vtd_mm.evaluation import harmonic_mean
     start = time.time()
-    per_class = None
-    if args.videos_per_class:
-        per_class = dict(zip(('train', 'val', 'test'), args.videos_per_class))
-    manifest = prepare_world(args.data, per_class)
+    manifest = prepare_world(args.data, args.videos_per_class)
     print(f'world: {args.data} ({sum(manifest["lists"].values())} list entries); '
           f'Runner output of each run: {args.work_dir}/<run>/console.log', flush=True)
 
@@ -163,6 +138,7 @@ def main(argv=None):
 
 def format_tables(results, variants, full_variants, args):
     from vtd_mm.demo.dataset import CONDITIONS
+    from vtd_mm.demo.runs import percent_mean_std as fmt
     seeds = ', '.join(map(str, args.seeds))
     lines = [f'Base-to-novel (trained on 16 base classes; top-1 %, mean ± std over seeds {seeds}; '
              'the frozen model has no seed)', '',

@@ -60,12 +60,13 @@ def student_config(base, teacher, teacher_ckpt, losses, frames):
 
 
 def main(argv=None):
+    from vtd_mm.demo.runs import epochs_arg
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--data', default='data/demo_world')
     p.add_argument('--work-dir', default='work_dirs/distill_demo')
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--epochs', type=int, default=10, help='student epochs')
-    p.add_argument('--teacher-epochs', type=int, default=16)
+    p.add_argument('--teacher-epochs', type=epochs_arg, default=16)
     p.add_argument('--methods', nargs='+', default=None, help=f'subset of {list(METHODS)}')
     p.add_argument('--videos-per-class', type=int, nargs=3, metavar=('TRAIN', 'VAL', 'TEST'),
                    default=None, help='a smaller world (default 10 3 8)')
@@ -73,28 +74,20 @@ def main(argv=None):
     os.chdir(ROOT)
     from mmengine.config import Config
 
-    from vtd_mm.demo.runs import console_to, prepare_world, train_and_test
-    from vtd_mm.evaluation import mean_std
+    from vtd_mm.demo.runs import (console_to, percent_mean_std, prepare_world, slug,
+                                  train_and_test, with_epochs)
     methods = args.methods or list(METHODS)
     for name in methods:
         if name not in METHODS:
             raise SystemExit(f'unknown method {name!r}; choose from {list(METHODS)}')
     start = time.time()
-    per_class = None
-    if args.videos_per_class:
-        per_class = dict(zip(('train', 'val', 'test'), args.videos_per_class))
-    prepare_world(args.data, per_class)
+    prepare_world(args.data, args.videos_per_class)
     print(f'world: {args.data}; Runner output of each run: {args.work_dir}/<run>/console.log',
           flush=True)
     with console_to(osp.join(args.work_dir, 'console.log')):
         teacher = Config.fromfile('configs/demo/vtd_demo_full.py')
     epochs = args.teacher_epochs
-    if epochs < 2:
-        raise SystemExit(f'--teacher-epochs {epochs}: at least 2 (the teacher warms up for one '
-                         'epoch, then follows a cosine schedule)')
-    teacher.train_cfg.update(max_epochs=epochs, val_interval=epochs)
-    teacher.param_scheduler[1].update(T_max=epochs - 1, end=epochs)
-    teacher.default_hooks.checkpoint.interval = epochs
+    teacher = with_epochs(teacher, epochs)
     teacher.pop('test_sets')  # the clean test clips only
     t0 = time.time()
     metrics, teacher_ckpt = train_and_test(teacher, osp.join(args.work_dir, 'teacher'), seed=0)
@@ -115,8 +108,8 @@ def main(argv=None):
         cfg = student_config(base, teacher, teacher_ckpt, losses, frames)
         for seed in args.seeds:
             t0 = time.time()
-            slug = '_'.join(''.join(c if c.isalnum() else ' ' for c in method.lower()).split())
-            metrics, _ = train_and_test(cfg, osp.join(args.work_dir, f'{slug}_seed{seed}'), seed)
+            metrics, _ = train_and_test(cfg, osp.join(args.work_dir, f'{slug(method)}_seed{seed}'),
+                                        seed)
             results.setdefault(method, []).append(metrics['acc/top1'])
             print(f'[{time.time() - start:4.0f} s] student | {method} | seed {seed} | '
                   f'{time.time() - t0:3.0f} s | top-1 {100 * results[method][-1]:.1f}', flush=True)
@@ -128,10 +121,8 @@ def main(argv=None):
              f'Student: TSN ResNet-18 from scratch, {args.epochs} epochs, AdamW 1e-3, batch 16', '',
              '| student training | frames | top-1 |', '|---|---|---|']
     for method, accs in results.items():
-        s = mean_std(accs)
-        spread = f" ± {100 * s['std']:.1f}" if len(accs) > 1 else ''
         lines.append(f"| {method.split(', student')[0]} | {METHODS[method][1]} | "
-                     f"{100 * s['mean']:.1f}{spread} |")
+                     f"{percent_mean_std(accs)} |")
     lines.append(f'\nTotal time: {(time.time() - start) / 60:.1f} min on {os.cpu_count()} CPU '
                  'cores. Chance: 4.2%.')
     table = '\n'.join(lines) + '\n'

@@ -80,15 +80,13 @@ def generate_world(root: str, seed: int = 0, per_class: Dict[str, int] = None,
         os.makedirs(folder, exist_ok=True)
         scenes = {name: [video_scene(name, rng, num_frames, size) for _ in range(count)]
                   for name in names}
-        files = {suffix: {name: [] for name in names}
-                 for suffix, _, _ in (CONDITIONS.values() if split == 'test' else [('', 0, 0)])}
+        conditions = list(CONDITIONS.values()) if split == 'test' else [CONDITIONS['clean']]
+        files = {suffix: {name: [] for name in names} for suffix, _, _ in conditions}
         for name in names:
             others = [n for n in names if n != name]
             for i, (frames, empty) in enumerate(scenes[name]):
                 stem = f'{split}/{name.replace(" ", "_")}_{i}'
-                for suffix, kind, rate in CONDITIONS.values():
-                    if suffix and split != 'test':
-                        continue
+                for suffix, kind, rate in conditions:
                     if kind is not None:
                         other = scenes[others[rng.integers(len(others))]][i][0]
                         clip = insert_irrelevant(frames, rate, rng, kind, empty, other)

@@ -1,11 +1,12 @@
 """Training and evaluation runs of the demo through MMAction2's Runner."""
+import argparse
 import contextlib
 import copy
 import logging
 import os
 import os.path as osp
 import sys
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 from mmengine.logging import MMLogger
@@ -22,15 +23,52 @@ VARIANTS = {
 }
 
 
-def prepare_world(data_root: str, per_class: Optional[Dict[str, int]] = None) -> dict:
+def prepare_world(data_root: str, videos_per_class: Optional[Sequence[int]] = None) -> dict:
     """Point the demo configs at ``data_root`` (``VTD_DEMO_DATA``), set the
-    MMAction2 default scope, and generate the world there if absent."""
+    MMAction2 default scope, and generate the world there if absent
+    (``videos_per_class``: train, val, test; None: the default world)."""
     from mmaction.utils import register_all_modules
 
     from .dataset import generate_world
     os.environ['VTD_DEMO_DATA'] = data_root
     register_all_modules(init_default_scope=True)
+    per_class = None if videos_per_class is None else dict(
+        zip(('train', 'val', 'test'), videos_per_class))
     return generate_world(data_root, per_class=per_class)
+
+
+def slug(text: str) -> str:
+    """A work-dir name for a variant or method: 'VTD-CLIP + x' -> 'vtd_clip_x'."""
+    return '_'.join(''.join(c if c.isalnum() else ' ' for c in text.lower()).split())
+
+
+def percent_mean_std(values: Sequence[float]) -> str:
+    """'63.3 ± 6.2' for accuracies in [0, 1] over seeds; one value: '63.3'."""
+    from ..evaluation import mean_std
+    if len(values) == 1:
+        return f'{100 * values[0]:.1f}'
+    s = mean_std(values)
+    return f"{100 * s['mean']:.1f} ± {100 * s['std']:.1f}"
+
+
+def epochs_arg(text: str) -> int:
+    """argparse type of an epoch count for the demo configs, which warm up for
+    one epoch and then follow a cosine schedule: at least 2."""
+    epochs = int(text)
+    if epochs < 2:
+        raise argparse.ArgumentTypeError(
+            f'{epochs}: at least 2 (the configs warm up for one epoch, then follow a '
+            'cosine schedule)')
+    return epochs
+
+
+def with_epochs(cfg: Config, epochs: int) -> Config:
+    """The demo config trained for ``epochs`` (validated and saved at the end)."""
+    cfg = copy.deepcopy(cfg)
+    cfg.train_cfg.update(max_epochs=epochs, val_interval=epochs)
+    cfg.param_scheduler[1].update(T_max=epochs - 1, end=epochs)
+    cfg.default_hooks.checkpoint.interval = epochs
+    return cfg
 
 
 def variant_config(cfg: Config, variant: str) -> Config:

@@ -99,11 +99,12 @@ class RecognizerDistiller(BaseModel):
         view = self.student_input
         if view is None:
             return inputs
+        if 'num_frames' in view:
+            t, t_s = view['clip_len'], view['num_frames']
+            idx = ((torch.arange(t_s, dtype=torch.float64) + 0.5) * t / t_s).long()
         videos = []
         for x in inputs:
             if 'num_frames' in view:
-                t, t_s = view['clip_len'], view['num_frames']
-                idx = ((torch.arange(t_s, dtype=torch.float64) + 0.5) * t / t_s).long()
                 idx = idx.to(x.device)
                 if x.dim() == 4:
                     if x.shape[0] % t:
