@@ -212,7 +212,7 @@ def test_export_student(distiller, tmp_path):
 
 
 @pytest.mark.parametrize('student_input', [None, dict(clip_len=4, num_frames=2, size=16)])
-def test_distillation_through_the_runner(tmp_path, distiller, student_input):
+def test_distillation_through_the_runner(tmp_path, distiller, student_input, capsys):
     """Train a distiller through MMAction2's Runner on generated videos, export,
     reload; also with a student that sees half the frames at half the size."""
     from mmengine.config import Config
@@ -243,6 +243,11 @@ def test_distillation_through_the_runner(tmp_path, distiller, student_input):
     assert 'train/loss_ckd' in scalars and 'train/loss_cls' in scalars
     out = tmp_path / 'student.pth'
     export_student.main([str(tmp_path / 'work' / 'epoch_1.pth'), str(out)])
+    # the view the student was trained on travels with it, and the tool says so
+    exported_meta = torch.load(out, weights_only=True)['meta']
+    assert exported_meta.get('student_input') == student_input
+    assert ('note: the student was trained and validated on student_input'
+            in capsys.readouterr().out) == (student_input is not None)
     from mmengine.runner import load_checkpoint
     student = MODELS.build(STUDENT)
     load_checkpoint(student, str(out), strict=True)

@@ -3,6 +3,9 @@
     python tools/export_student.py DISTILL_CKPT OUT
 
 The result loads with the student's own config (load_from / tools/test.py).
+A student trained on a cheaper view of the teacher's clips (the distiller's
+``student_input``: fewer frames, a lower resolution) needs a test pipeline
+that gives it that view: the tool says so and records the view in the meta.
 """
 import argparse
 import os.path as osp
@@ -24,9 +27,32 @@ def main(argv=None):
         raise SystemExit(f'{args.checkpoint} has no student.* weights: is it a '
                          'RecognizerDistiller checkpoint?')
     meta = dict(ckpt.get('meta', {}), exported_from=osp.basename(args.checkpoint))
+    view = student_input(meta)
+    if view:
+        meta['student_input'] = view
     torch.save(dict(state_dict=student, meta=meta), args.out)
     print(f'wrote {args.out}: {len(student)} tensors of the student')
+    if view:
+        print(f'note: the student was trained and validated on student_input={view} of '
+              "the teacher's clips. Test it with a pipeline that gives it that view "
+              "(clip_len -> num_frames frames per clip, frames of the given size); the "
+              "teacher's pipeline would measure it on inputs it never saw.")
     return args.out
+
+
+def student_input(meta: dict):
+    """The distiller's ``student_input`` from the run's config in ``meta``
+    (mmengine writes it there), or None."""
+    text = meta.get('cfg')
+    if not isinstance(text, str):
+        return None
+    from mmengine.config import Config
+    try:
+        model = Config.fromstring(text, '.py').get('model', {})
+    except (SyntaxError, ValueError, KeyError, AttributeError):
+        return None  # a config mmengine cannot read back: nothing to report
+    view = model.get('student_input') if model.get('type') == 'RecognizerDistiller' else None
+    return dict(view) if view else None
 
 
 if __name__ == '__main__':
