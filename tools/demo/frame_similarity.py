@@ -41,7 +41,7 @@ def main(argv=None):
         cfg.merge_from_dict(frozen_clip_options(cfg))
     model = MODELS.build(cfg.model)
     if args.checkpoint:
-        load_checkpoint(model, args.checkpoint, map_location='cpu', logger='silent')
+        load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True, logger='silent')
     model.eval()
     head = model.cls_head
     names = head.class_names

@@ -37,7 +37,7 @@ def save_token_figures(cfg, checkpoint, data_root, work_dir, index=0,
     from mmaction.registry import DATASETS, MODELS
     from mmengine.runner import load_checkpoint
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
     model.eval()
     names = model.cls_head.class_names
     paths = []
