@@ -13,9 +13,7 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config
-
-from vtd_mm.engine import KeyValueAction, build_runner, prepare_config, run_logged
+from vtd_mm.engine import KeyValueAction, build_runner, load_config, prepare_config, run_logged
 
 
 def parse_args(argv=None):
@@ -70,7 +68,7 @@ def merge_args(cfg, args):
 def make_config(args):
     """The config a run of this tool uses, in the order of MMAction2's tool:
     the flags above, --cfg-options, then --work-dir and the checkpoint."""
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(load_config(args.config), args)
     cfg.launcher = args.launcher
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

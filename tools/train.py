@@ -1,15 +1,13 @@
 """Train a recognizer with MMAction2's Runner (vtd_mm modules registered).
 
-    python tools/train.py CONFIG [--work-dir DIR] [--amp] [--resume [CKPT]]
+    python tools/train.py CONFIG|mmaction::CONFIG [--work-dir DIR] [--amp] [--resume [CKPT]]
                                  [--cfg-options key=value ...] [--launcher pytorch]
 """
 import argparse
 import os
 
 import torch
-from mmengine.config import Config
-
-from vtd_mm.engine import KeyValueAction, build_runner, prepare_config, run_logged
+from vtd_mm.engine import KeyValueAction, build_runner, load_config, prepare_config, run_logged
 
 
 def parse_args(argv=None):
@@ -61,15 +59,14 @@ def merge_args(cfg, args):
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
-    # a flag overrides the config's randomness only when it is given
-    randomness = dict(cfg.get('randomness') or {})
-    if args.seed is not None:
-        randomness['seed'] = args.seed
-    if args.diff_rank_seed:
-        randomness['diff_rank_seed'] = True
-    if args.deterministic:
-        randomness['deterministic'] = True
-    cfg.randomness = randomness
+    # a flag overrides the config's randomness only when it is given; a
+    # config without ``randomness`` (MMAction2's own) keeps mmengine's default
+    # (a random seed), as MMAction2's tool does
+    flags = dict(seed=args.seed, diff_rank_seed=args.diff_rank_seed or None,
+                 deterministic=args.deterministic or None)
+    flags = {k: v for k, v in flags.items() if v is not None}
+    if flags or 'randomness' in cfg:
+        cfg.randomness = {'seed': None, **(cfg.get('randomness') or {}), **flags}
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     # as in MMAction2's tools/train.py: --cfg-options last, over every flag
@@ -80,7 +77,7 @@ def merge_args(cfg, args):
 
 def make_config(args):
     """The config a run of this tool uses."""
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(load_config(args.config), args)
     return prepare_config(cfg, args.config, None, args.launcher)
 
 

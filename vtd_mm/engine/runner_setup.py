@@ -68,6 +68,27 @@ class KeyValueAction(DictAction):
         super().__call__(parser, namespace, values, option_string)
 
 
+PACKAGE_CONFIG_SCOPES = ('mmaction',)
+
+
+def load_config(path: str):
+    """A config file, or one of MMAction2's as its tools and ``_base_`` name
+    them: ``mmaction::recognition/tsn/tsn_...py`` (the installed package's
+    copy)."""
+    from mmengine.config import Config
+    scope, sep, rel = path.partition('::')
+    if sep:
+        if scope not in PACKAGE_CONFIG_SCOPES:
+            raise SystemExit(f'{path}: configs of installed packages are named '
+                             f'mmaction::PATH; {scope!r} is not one of them.')
+        from mmengine.utils import get_installed_path
+        path = osp.join(get_installed_path(scope), '.mim', 'configs', rel)
+        if not osp.isfile(path):
+            raise SystemExit(f'{scope}::{rel} is not a config of the installed {scope} '
+                             f'(looked for {path}).')
+    return Config.fromfile(path)
+
+
 def build_runner(cfg):
     """The Runner of ``cfg``: ``runner_type`` when the config names one (built
     from mmengine's RUNNERS registry, as MMAction2's tools do), else mmengine's
@@ -89,15 +110,31 @@ def run_logged(runner, action: str):
         raise
 
 
+def drop_collate_scope(cfg):
+    """mmengine marks every ``type`` dict of a base read from a package
+    (``mmaction::...``) with ``_scope_``; the Runner passes a ``collate_fn``
+    dict's keys on to the function, which refuses ``_scope_`` (MMAction2's
+    MViT and UniFormerV2 configs name ``repeat_pseudo_collate``). A function
+    is looked up in the default scope anyway."""
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(key)
+        if isinstance(loader, dict) and isinstance(loader.get('collate_fn'), dict):
+            loader.collate_fn.pop('_scope_', None)
+    return cfg
+
+
 def prepare_config(cfg, config_path: str, work_dir=None, launcher: str = 'none'):
-    """Work dir, launcher, CPU distributed settings and the effective batch."""
+    """Work dir, launcher, CPU distributed settings, the effective batch, and
+    the ``collate_fn`` of configs inherited from MMAction2's
+    (:func:`drop_collate_scope`)."""
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+        name = osp.splitext(osp.basename(config_path.rpartition('::')[2]))[0]
+        cfg.work_dir = osp.join('./work_dirs', name)
     cfg.launcher = launcher
     if launcher == 'pytorch' and not torch.cuda.is_available():
         from ..compat import cpu_distributed_settings
         cfg.model_wrapper_cfg = cpu_distributed_settings()
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
-    return hold_effective_batch(cfg, launcher)
+    return hold_effective_batch(drop_collate_scope(cfg), launcher)

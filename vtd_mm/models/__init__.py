@@ -1,3 +1,4 @@
+from .backbones import TimeSformerFrames, UniFormerV2Frames
 from .clip import *  # noqa: F401,F403
 from .distill import RecognizerDistiller
 from .heads import VTDHead
@@ -7,5 +8,5 @@ from .necks import ConfidenceAwareFusion
 __all__ = [
     'CKDLoss', 'CLIPTextEncoder', 'CLIPVisionBackbone', 'ConfidenceAwareFusion', 'DISTLoss',
     'KDLoss', 'RecognizerDistiller',
-    'TextPromptLearner', 'VTDHead'
+    'TextPromptLearner', 'TimeSformerFrames', 'UniFormerV2Frames', 'VTDHead'
 ]

@@ -1,5 +1,5 @@
 """VTD-CLIP's head: text codebook, frame confidence, discretisation, fusion, logits."""
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -9,6 +9,9 @@ from mmaction.registry import MODELS
 
 from ...datasets.class_names import ClassNames, load_class_names
 from ..checkpoint_fit import check_keys, state_tensors
+
+# a tensor, SlowFast's two pathways or MViT's outputs per scale
+Features = Union[torch.Tensor, Tuple, List]
 
 
 @MODELS.register_module()
@@ -125,45 +128,117 @@ class VTDHead(BaseHead):
         self.class_names = names
         self.num_classes = len(names)
 
-    def frame_features(self, x: torch.Tensor, num_segs: int) -> torch.Tensor:
+    def frame_features(self, x: Features, num_segs: Optional[int]) -> torch.Tensor:
         """Backbone features -> frame features ``[V, T, D]``: V views of T frames.
 
-        - 2D backbones (``Recognizer2D``): one row per frame, ``[N * S, C]`` or
-          ``[N * S, C, H, W]`` (pooled over space); the S frames of a video
-          form ``S / T`` views of ``T = num_frames``.
-        - 3D backbones (``Recognizer3D``): one row per view, ``[N * V, C, T', H, W]``;
-          its ``T'`` time steps (the clip length after the backbone's temporal
-          strides) are the frames, pooled over space only.
+        After a 2D backbone (``Recognizer2D``, which passes ``num_segs``, the
+        S frames per video): one row per frame, ``[N * S, C]`` or
+        ``[N * S, C, H, W]`` (pooled over space); the S frames of a video form
+        ``S / T`` views of ``T = num_frames`` (None: one view of all S).
+
+        After a 3D backbone (``Recognizer3D``, ``num_segs`` None), one row per
+        clip (view):
+
+        - ``[N * V, C, T', H, W]``: the T' time steps (the clip length after
+          the backbone's temporal strides: I3D, SlowOnly, X3D, R(2+1)D, Swin,
+          VideoMAE with ``return_feat_map=True``) are the frames, pooled over
+          space;
+        - ``[N * V, C, T']``: per-frame tokens of a frame-token backbone
+          (``TimeSformerFrames``, ``UniFormerV2Frames``, ``CLIPVisionBackbone``);
+        - two pathways ``(slow [N*V, Cs, T, H, W], fast [N*V, Cf, a*T, H, W])``
+          (SlowFast): the fast pathway is averaged over each slow step's ``a``
+          steps and concatenated to the slow one, ``C = Cs + Cf`` at the slow
+          pathway's T steps. Both cover the same span; the slow pathway holds
+          most channels (the appearance CLIP's words describe) and sets the
+          frames, and the channels are those of MMAction2's SlowFastHead;
+        - multi-scale output (MViT: a tuple of ``[patch tokens, cls token]``
+          or of patch tokens per scale): the last scale's patch tokens
+          ``[N*V, C, T', H', W']``;
+        - ``[N * V, C]``, a backbone that pools time away (C3D; TimeSformer,
+          UniFormerV2 as MMAction2 builds them): each clip is one token
+          (``T = 1``, its weight is 1 and the video token is the clip's nearest
+          class). Needs ``num_frames`` None or 1.
         """
+        x = self._unpack_backbone_output(x)
         if x.dim() < 2 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f'VTDHead: the backbone gives features of shape {tuple(x.shape)} '
                 f'({x.shape[1] if x.dim() > 1 else "no"} channels), but in_channels='
                 f'{self.in_channels}: set cls_head.in_channels to the channels of '
                 'the backbone output.')
-        if x.dim() == 5:
-            steps = x.shape[2]
-            if self.num_frames and self.num_frames != steps:
+        if num_segs is None or x.dim() in (3, 5):
+            x = self._clip_frames(x)
+        else:
+            if x.dim() == 4:  # [N*S, C, H, W] (ResNet)
+                x = x.flatten(2).mean(-1)
+            elif x.dim() != 2:
+                raise ValueError(f'VTDHead: features of shape {tuple(x.shape)} after a 2D '
+                                 'backbone; expected [N*S, C] or [N*S, C, H, W].')
+            t = self.num_frames or num_segs
+            if num_segs % t:
                 raise ValueError(
-                    f'VTDHead: the 3D backbone gives {steps} time steps per clip, but '
-                    f'num_frames={self.num_frames}. After a 3D backbone the frames are its '
-                    'output time steps (the clip length divided by its temporal '
-                    f'strides): set num_frames={steps}, or None.')
-            x = x.flatten(3).mean(-1).transpose(1, 2)                # [V, T', C]
-            return self.proj(x) if self.proj is not None else x
-        if x.dim() > 2:  # [N*S, C, H, W] (ResNet)
-            x = x.flatten(2).mean(-1)
-        if self.proj is not None:
-            x = self.proj(x)
-        t = self.num_frames or num_segs
-        if num_segs % t:
-            raise ValueError(f'{num_segs} frames per video cannot be split into '
-                             f'views of num_frames={t}: set cls_head.num_frames '
-                             'to the clip length of the pipeline.')
-        return x.reshape(-1, t, x.shape[-1])
+                    f'VTDHead: {num_segs} frames per video cannot be split into views of '
+                    f'num_frames={t}. If the pipeline samples clips of {t} frames, '
+                    'check its num_clips and crops; with TSN-style sampling (clip_len=1, '
+                    'a segment count that differs between training and test) set '
+                    'num_frames=None: all frames of a video are one view, as the '
+                    "consensus of MMAction2's TSNHead averages them all.")
+            x = x.reshape(-1, t, x.shape[-1])
+        return self.proj(x) if self.proj is not None else x
 
-    def forward_details(self, x: torch.Tensor, num_segs: int = 1) -> Dict[str, torch.Tensor]:
-        """All of the head's outputs for frames ``x`` [N * S, C].
+    @staticmethod
+    def _unpack_backbone_output(x: Features) -> torch.Tensor:
+        """One tensor from a two-pathway (SlowFast) or multi-scale (MViT) output."""
+        if torch.is_tensor(x):
+            return x
+        parts = list(x)
+        if len(parts) == 2 and all(torch.is_tensor(p) and p.dim() == 5 for p in parts) \
+                and parts[0].shape[-2:] == parts[1].shape[-2:] \
+                and parts[1].shape[2] % parts[0].shape[2] == 0:
+            slow, fast = parts
+            steps = slow.shape[2]
+            fast = fast.reshape(*fast.shape[:2], steps, -1, *fast.shape[-2:]).mean(3)
+            return torch.cat([slow, fast], dim=1)
+        last = parts[-1]
+        if isinstance(last, (tuple, list)):  # [patch tokens, cls token]
+            last = last[0]
+        if torch.is_tensor(last) and last.dim() == 5:
+            return last
+        raise ValueError(
+            'VTDHead: the backbone gives a sequence of '
+            f'{[tuple(p.shape) if torch.is_tensor(p) else type(p).__name__ for p in parts]}; '
+            'the head takes one tensor, two SlowFast pathways (5-D, same spatial size) '
+            'or multi-scale outputs whose last one holds 5-D patch tokens.')
+
+    def _clip_frames(self, x: torch.Tensor) -> torch.Tensor:
+        """One row per clip -> ``[V, T, C]`` (see :meth:`frame_features`)."""
+        if x.dim() == 5:
+            x = x.flatten(3).mean(-1)                                    # [V, C, T']
+        elif x.dim() == 2:
+            if self.num_frames not in (None, 1):
+                raise ValueError(
+                    f'VTDHead: the backbone gives one feature per clip {tuple(x.shape)} '
+                    '(it pools time away), so each clip is one token, but num_frames='
+                    f'{self.num_frames}. Set num_frames=None, or give the head the '
+                    "backbone's per-frame tokens (TimeSformer -> TimeSformerFrames, "
+                    'UniFormerV2 -> UniFormerV2Frames, VideoMAE ViT: return_feat_map=True).')
+            x = x[:, :, None]
+        elif x.dim() != 3:
+            raise ValueError(f'VTDHead: clip features of shape {tuple(x.shape)}; expected '
+                             '[V, C], [V, C, T] or [V, C, T, H, W].')
+        steps = x.shape[2]
+        if self.num_frames and self.num_frames != steps:
+            raise ValueError(
+                f'VTDHead: the backbone gives {steps} time steps per clip, but '
+                f'num_frames={self.num_frames}. After a 3D backbone the frames are its '
+                'output time steps (the clip length divided by its temporal '
+                f'strides): set num_frames={steps}, or None.')
+        return x.transpose(1, 2)                                         # [V, T, C]
+
+    def forward_details(self, x: Features, num_segs: Optional[int] = None
+                        ) -> Dict[str, torch.Tensor]:
+        """All of the head's outputs for backbone features ``x`` (see
+        :meth:`frame_features`; ``num_segs`` None after a 3D backbone).
 
         Returns:
             dict: ``logits`` [B, K] (B = N * views), ``weights`` [B, T, K],
@@ -200,22 +275,23 @@ class VTDHead(BaseHead):
         return dict(logits=logits, weights=weights, frame_tokens=tokens,
                     video_token=video_token, fused=fused)
 
-    def loss(self, feats: torch.Tensor, data_samples: Sequence, num_segs: int = 1,
+    def loss(self, feats: Features, data_samples: Sequence, num_segs: Optional[int] = None,
              **kwargs) -> Dict:
         """Training takes one view of ``num_frames`` frames per video."""
-        if feats.dim() != 5 and self.num_frames and num_segs != self.num_frames:
+        if num_segs is not None and self.num_frames and num_segs != self.num_frames:
             raise ValueError(
                 f'VTDHead: training clips have {num_segs} frames, but num_frames='
                 f'{self.num_frames}: set clip_len={self.num_frames} (one clip, no '
                 'extra crops) in the training pipeline, or num_frames to its clip_len.')
         return super().loss(feats, data_samples, num_segs=num_segs, **kwargs)
 
-    def forward(self, x: torch.Tensor, num_segs: int = 1, **kwargs) -> torch.Tensor:
-        """Frames [N * S, C] -> logits [N * views, K]."""
+    def forward(self, x: Features, num_segs: Optional[int] = None, **kwargs) -> torch.Tensor:
+        """Backbone features -> logits [N * views, K] (``num_segs``: frames
+        per video after a 2D backbone, None after a 3D one)."""
         return self.forward_details(x, num_segs)['logits']
 
-    def predict(self, feats: torch.Tensor, data_samples: Sequence,
-                num_segs: int = 1, **kwargs) -> List:
+    def predict(self, feats: Features, data_samples: Sequence,
+                num_segs: Optional[int] = None, **kwargs) -> List:
         """Scores, labels and the interpretable outputs of each video.
 
         Besides ``pred_score`` / ``pred_label``, every sample gets per view:
