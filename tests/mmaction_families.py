@@ -5,7 +5,8 @@ of the pipelines scaled by 64/224, their structure kept: clip counts, crops,
 flips), random backbone weights, a tiny text tower, a generated video list.
 
 Each entry: the config, the backbone channels the head takes, the frames
-(time steps) per training clip after the backbone, and the changes: those a
+(time steps) per training clip after the backbone (per test view too,
+unless ``test_frames`` says otherwise), and the changes: those a
 user makes besides the head (``model``: merged into the backbone config;
 ``head``: VTDHead arguments; ``optim_wrapper``: merged into the config's own)
 and those of this test only (``small``: smaller widths and depths of the
@@ -30,7 +31,7 @@ TSM_CONSTRUCTOR = dict(constructor='VTDOptimWrapperConstructor',
 FAMILIES = {
     # name: (config under mmaction::recognition/, channels, frames, changes)
     'tsn': ('tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x8-100e_kinetics400-rgb.py',
-            2048, 8, dict(head=dict(num_frames=None))),
+            2048, 8, dict(head=dict(num_frames=None), test_frames=25 * 10)),
     'tsm': ('tsm/tsm_imagenet-pretrained-r50_8xb16-1x1x8-50e_kinetics400-rgb.py',
             2048, 8, dict(optim_wrapper=TSM_CONSTRUCTOR)),
     'tsm_mobilenetv2': (

@@ -56,8 +56,7 @@ def test_custom_imports_in_a_fresh_process(tmp_path, tiny_arch):
         default_scope = 'mmaction'
         model = dict(type='Recognizer2D',
                      backbone=dict(type='CLIPVisionBackbone', arch={tiny_arch!r}),
-                     cls_head=dict(type='TSNHead', num_classes=3, in_channels=32,
-                                   spatial_type=None))
+                     cls_head=dict(type='TSNHead', num_classes=3, in_channels=32))
     '''))
     out = run_python(f'''
         from mmengine.config import Config
@@ -131,5 +130,5 @@ def test_base_model_config_builds(tiny_arch):
     text = MODELS.build(dict(cfg.text_encoder, arch=tiny_arch, pretrained=None,
                              prompt_learner=dict(cfg.text_encoder.prompt_learner, depth=3)))
     assert backbone.prompts.shape == (3, 16, 64)
-    assert backbone(torch.zeros(2, 3, 32, 32)).shape == (2, 32)
+    assert backbone(torch.zeros(2, 3, 32, 32)).shape == (2, 32, 1, 1)
     assert text(['a', 'b']).shape == (2, 32)

@@ -32,8 +32,9 @@ def test_prompts_off_equals_open_clip(tiny_arch, tiny_clip, tiny_clip_file):
     x = frames(dtype=torch.float64)
     with torch.no_grad():
         ours, ref = backbone(x), tiny_clip.double().encode_image(x)
-    assert ours.shape == (4, 32)
-    assert_close64(ours, ref)
+    assert ours.shape == (4, 32, 1, 1)
+    assert_close64(ours.flatten(1), ref)
+    assert_close64(backbone.encode_frames(x), ref)
 
 
 @pytest.mark.parametrize('depth', [1, 2, 3])
@@ -43,7 +44,7 @@ def test_deep_prompts_match_reference(tiny_arch, tiny_clip_file, depth):
     assert backbone.prompts.shape == (depth, 5, 64)
     x = frames(dtype=torch.float64)
     with torch.no_grad():
-        ours = backbone(x)
+        ours = backbone.encode_frames(x)
         ref = reference_prompted(backbone.visual, backbone.prompts, x)
     assert_close64(ours, ref)
 
@@ -114,3 +115,19 @@ def test_recognizer2d_with_tsn_head(tiny_arch):
                       mode='predict')
     assert preds[0].pred_score.shape == (5,)
     torch.testing.assert_close(preds[0].pred_score.sum(), torch.tensor(1.0))
+
+
+def test_clips_of_a_3d_recognizer_are_encoded_frame_by_frame(tiny_arch):
+    """``[N, 3, T, H, W]`` -> ``[N, D, T, 1, 1]``: frame t of clip n is the
+    embedding of that frame alone."""
+    backbone = CLIPVisionBackbone(arch=tiny_arch, n_ctx=2, depth=2).double()
+    clips = torch.randn(2, 3, 3, 32, 32, dtype=torch.float64)
+    with torch.no_grad():
+        out = backbone(clips)
+        assert out.shape == (2, 32, 3, 1, 1)
+        for n in range(2):
+            for t in range(3):
+                assert_close64(out[n, :, t, 0, 0],
+                               backbone.encode_frames(clips[n, :, t][None])[0])
+    with pytest.raises(ValueError, match=r'\[N, 3, T, H, W\]'):
+        backbone(torch.zeros(3, 32, 32))

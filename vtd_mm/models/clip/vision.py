@@ -64,8 +64,15 @@ class CLIPVisionBackbone(FrozenCLIPTowerState, BaseModule):
 
     Checkpoints loaded into it must fit (see :mod:`..checkpoint_fit`).
 
-    Shapes:
-        input ``[N*T, 3, H, W]`` -> output ``[N*T, embed_dim]``.
+    Shapes, as MMAction2's heads take a backbone's feature maps:
+
+    - ``Recognizer2D``: frames ``[N*T, 3, H, W]`` -> ``[N*T, embed_dim, 1, 1]``
+      (``TSNHead`` / ``TSMHead`` pool the 1x1 map, ``VTDHead`` reads the frames);
+    - ``Recognizer3D``: clips ``[N, 3, T, H, W]`` -> ``[N, embed_dim, T, 1, 1]``,
+      each frame encoded on its own (``I3DHead`` averages them, ``VTDHead``
+      reads the T time steps as frames).
+
+    :meth:`encode_frames` gives the embeddings ``[B, embed_dim]`` of frames.
     """
 
     def __init__(self, arch='ViT-B-16', pretrained=None, n_ctx=0, depth=1,
@@ -119,7 +126,19 @@ class CLIPVisionBackbone(FrozenCLIPTowerState, BaseModule):
         return x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Frames [N*T, 3, H, W] -> frame embeddings [N*T, embed_dim]."""
+        """Frames ``[N*T, 3, H, W]`` -> ``[N*T, embed_dim, 1, 1]``, or clips
+        ``[N, 3, T, H, W]`` -> ``[N, embed_dim, T, 1, 1]``."""
+        if x.dim() == 5:
+            clips, steps = x.shape[0], x.shape[2]
+            frames = self.encode_frames(x.transpose(1, 2).flatten(0, 1))
+            return frames.reshape(clips, steps, -1).transpose(1, 2)[..., None, None]
+        if x.dim() != 4:
+            raise ValueError(f'{type(self).__name__} takes frames [N*T, 3, H, W] or clips '
+                             f'[N, 3, T, H, W], got {tuple(x.shape)}.')
+        return self.encode_frames(x)[..., None, None]
+
+    def encode_frames(self, x: torch.Tensor) -> torch.Tensor:
+        """Frames [B, 3, H, W] -> frame embeddings [B, embed_dim]."""
         release_unclaimed()
         v = self.visual
         x = v.ln_pre(self.embed(x))

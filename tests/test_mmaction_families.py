@@ -1,0 +1,60 @@
+"""VTDHead after every recognizer family of MMAction2 1.2.0, on the family's
+own config: one training step through the Runner with the config's optimizer
+constructor and policies, one test batch through its test pipeline."""
+import math
+
+import pytest
+import torch
+from mmengine.runner import Runner
+
+from .mmaction_families import FAMILIES, family_config
+from .videos import make_dataset
+
+
+@pytest.fixture(scope='module')
+def video_list(tmp_path_factory):
+    root = tmp_path_factory.mktemp('families')
+    lists = make_dataset(str(root / 'data'), classes=('red', 'green'), per_class=1,
+                         num_frames=48, size=(40, 56), splits=('train',))
+    one = root / 'one_video.txt'  # one training iteration at batch size 1
+    with open(lists['train']) as f:
+        one.write_text(f.readline())
+    return root, str(one), lists['train'], str(root / 'data' / 'videos')
+
+
+def group_of(optimizer, param):
+    return next(g for g in optimizer.param_groups if any(p is param for p in g['params']))
+
+
+@pytest.mark.parametrize('family', sorted(FAMILIES))
+def test_vtd_head_trains_and_predicts(family, video_list, tmp_path):
+    root, train_list, test_list, video_dir = video_list
+    cfg = family_config(family, tmp_path, train_list, video_dir)
+    cfg.test_dataloader.dataset.ann_file = test_list
+    base_lr = cfg.optim_wrapper.optimizer.lr
+    runner = Runner.from_cfg(cfg)
+    head = runner.model.cls_head
+    ctx = head.text_encoder.prompt_learner.ctx
+    before = ctx.detach().clone()
+    frozen = head.text_encoder.text.token_embedding.weight.detach().clone()
+    runner.train()
+    assert runner.iter == 1
+    loss = runner.message_hub.get_scalar('train/loss').current()
+    assert math.isfinite(loss)
+    print(f'{family}: one-iteration loss {loss:.4f}')
+    optimizer = runner.optim_wrapper.optimizer
+    # the prompts and the logit scale train, at the configured learning rate
+    assert not torch.equal(ctx.detach(), before)
+    assert group_of(optimizer, ctx)['lr'] == pytest.approx(base_lr, rel=1e-12)
+    assert group_of(optimizer, head.logit_scale)['lr'] == pytest.approx(base_lr, rel=1e-12)
+    assert torch.equal(head.text_encoder.text.token_embedding.weight, frozen)
+    # the test pipeline as the config writes it: views of the frames, tokens per frame
+    loader = Runner.build_dataloader(cfg.test_dataloader)
+    sample = runner.model.test_step(next(iter(loader)))[0]
+    frames = FAMILIES[family][3].get('test_frames', FAMILIES[family][2])
+    tokens = sample.frame_tokens
+    assert tokens.shape[1] == frames
+    assert sample.frame_weights.shape == tokens.shape
+    assert sample.pred_score.shape == (2, )
+    assert torch.isfinite(sample.pred_score).all()
+    assert len(sample.frame_token_names[0]) == frames
