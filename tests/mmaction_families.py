@@ -128,7 +128,9 @@ def vtd_head(channels, num_frames, class_names, **changes):
 
 def family_config(name, tmp_dir, ann_file, video_dir, head=None):
     """The family's config as a user writes it (a file inheriting MMAction2's,
-    ``custom_imports``, the head swapped), made small, on the given list."""
+    ``custom_imports``, the head swapped), made small, on the given list.
+    ``head``: None for a VTDHead, ``'own'`` for the family's own head over
+    the same two classes, or a head config."""
     path, channels, frames, changes = FAMILIES[name]
     cfg_file = osp.join(str(tmp_dir), f'{name}_vtd.py')
     with open(cfg_file, 'w') as f:
@@ -141,13 +143,16 @@ def family_config(name, tmp_dir, ann_file, video_dir, head=None):
     if head is None:
         head = vtd_head(channels, frames, ('red square', 'green square'))
         head.update(changes.get('head', {}))
+    elif head == 'own':
+        head = dict(cfg.model.cls_head, num_classes=2)
     cfg.model.cls_head = head
     blending = cfg.model.data_preprocessor.get('blending')
     if blending:  # mixup / cutmix make soft labels over the label set
         for augment in blending.get('augments', [blending]):
             augment.num_classes = head['num_classes']
     backbone = cfg.model.backbone
-    backbone.update(copy.deepcopy(changes.get('model', {})))
+    if head['type'] == 'VTDHead':
+        backbone.update(copy.deepcopy(changes.get('model', {})))
     backbone.update(copy.deepcopy(changes.get('small', {})))
     if 'pretrained2d' in inspect.signature(MODELS.get(backbone.type)).parameters:
         backbone.pretrained2d = False
@@ -157,7 +162,7 @@ def family_config(name, tmp_dir, ann_file, video_dir, head=None):
     for key in ('img_size', 'input_resolution', 'spatial_size'):
         if key in backbone:
             backbone[key] = _scaled(backbone[key], factor)
-    if 'optim_wrapper' in changes:
+    if 'optim_wrapper' in changes and head['type'] == 'VTDHead':
         cfg.optim_wrapper.update(copy.deepcopy(changes['optim_wrapper']))
     if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper':  # needs a GPU
         cfg.optim_wrapper.type = 'OptimWrapper'

@@ -26,7 +26,7 @@ def check_towers_reproduce(model, arch, path, **kwargs):
     x = images().double()
     model64 = copy.deepcopy(model).double()
     with torch.no_grad():  # float64: see tests/numerics.py
-        assert_close64(copy.deepcopy(backbone).double()(x), model64.encode_image(x))
+        assert_close64(copy.deepcopy(backbone).double().encode_frames(x), model64.encode_image(x))
         assert_close64(copy.deepcopy(encoder).double().encode_text(ids), model64.encode_text(ids))
     return backbone, encoder
 
@@ -73,7 +73,7 @@ def test_activation_of_an_ambiguous_file(tiny_arch, tmp_path, mmlog):
     assert len(logged) == 1 and 'uses GELU' in logged[0] and 'quick_gelu=True' in logged[0]
     # the guess really gives other features (so the warning matters)
     with torch.no_grad():
-        assert (guessed(images()) - model.encode_image(images())).abs().max() > 1e-3
+        assert (guessed.encode_frames(images()) - model.encode_image(images())).abs().max() > 1e-3
     # a -quickgelu model name states it too
     named = CLIPVisionBackbone(arch=dict(tiny_arch, quick_gelu=True), pretrained=str(path))
     assert named.quick_gelu
@@ -139,7 +139,7 @@ def test_arch_inferred_from_file(tmp_path):
     backbone = CLIPVisionBackbone(arch=None, pretrained=str(path), quick_gelu=False)
     x = torch.randn(2, 3, 32, 32, dtype=torch.float64)
     with torch.no_grad():
-        assert_close64(backbone.double()(x), model.double().encode_image(x))
+        assert_close64(backbone.double().encode_frames(x), model.double().encode_image(x))
     assert backbone.arch.vision_cfg['layers'] == 2
 
 

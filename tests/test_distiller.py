@@ -18,8 +18,7 @@ IMAGENET_NORM = dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.5
                      std=[58.395, 57.12, 57.375], format_shape='NCHW')
 TEACHER = dict(type='Recognizer2D',
                backbone=dict(type='CLIPVisionBackbone', arch=TINY_ARCH, n_ctx=2, depth=2),
-               cls_head=dict(type='TSNHead', num_classes=3, in_channels=32, spatial_type=None,
-                             dropout_ratio=0.5),
+               cls_head=dict(type='TSNHead', num_classes=3, in_channels=32, dropout_ratio=0.5),
                data_preprocessor=CLIP_NORM)
 STUDENT = dict(type='Recognizer2D', backbone=dict(type='ResNet', depth=18, pretrained=None),
                cls_head=dict(type='TSNHead', num_classes=3, in_channels=512, average_clips='prob'),
@@ -175,6 +174,72 @@ def test_student_sees_its_view_and_the_teacher_the_batch(distiller, monkeypatch)
     with torch.no_grad():
         model(**model.data_preprocessor(batch(), False), mode='predict')
     assert seen['student'][-1] == (2, 3, 16, 16) and len(seen['teacher']) == 1
+
+
+I3D_NORM = dict(IMAGENET_NORM, format_shape='NCTHW')
+TEACHER_3D = dict(type='Recognizer3D',
+                  backbone=dict(type='ResNet3dSlowOnly', depth=18, pretrained=None,
+                                pretrained2d=False, lateral=False, out_indices=(3, ),
+                                conv1_stride_t=1, pool1_stride_t=1, inflate=(0, 0, 1, 1)),
+                  cls_head=dict(type='I3DHead', num_classes=3, in_channels=512),
+                  data_preprocessor=I3D_NORM)
+TSM_STUDENT = dict(type='Recognizer2D',
+                   backbone=dict(type='ResNetTSM', depth=18, pretrained=None, num_segments=2),
+                   cls_head=dict(type='TSMHead', num_classes=3, in_channels=512, num_segments=2,
+                                 average_clips='prob'),
+                   data_preprocessor=IMAGENET_NORM)
+
+
+def clip_batch(n=2, clips=1, frames=4):
+    g = torch.Generator().manual_seed(2)
+    inputs = [torch.randint(0, 256, (clips, 3, frames, 32, 32), generator=g, dtype=torch.uint8)
+              for _ in range(n)]
+    samples = [ActionDataSample().set_gt_label(torch.tensor([i % 3])) for i in range(n)]
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def test_3d_teacher_2d_student_see_the_same_clips(monkeypatch):
+    """The 2D student gets the frames of each clip in order (after its view);
+    the 3D teacher the clips."""
+    torch.manual_seed(0)
+    model = MODELS.build(dict(type='RecognizerDistiller', student=TSM_STUDENT,
+                              teacher=TEACHER_3D, student_input=dict(clip_len=4, num_frames=2)))
+    data = clip_batch(clips=3)
+    frames = model.as_layout(model.student_view(data['inputs']), 'student')
+    for video, got in zip(data['inputs'], frames):
+        expected = [video[v, :, t] for v in range(3) for t in (1, 3)]  # centres of 2 segments
+        assert torch.equal(got, torch.stack(expected))
+    assert model.as_layout(data['inputs'], 'teacher') is data['inputs']
+    model.train()
+    losses = model(**model.data_preprocessor(clip_batch(), True), mode='loss')
+    assert torch.isfinite(losses['loss_ckd']) and torch.isfinite(losses['loss_cls'])
+    model.eval()
+    with torch.no_grad():
+        out = model(**model.data_preprocessor(clip_batch(clips=3), False), mode='predict')
+    assert out[0].pred_score.shape == (3, )
+
+
+def test_layouts_and_frame_counts_that_cannot_work_are_named():
+    def build(**kwargs):
+        return MODELS.build(dict(type='RecognizerDistiller', **kwargs))
+    # a 2D pipeline cannot feed a 3D teacher
+    model = build(student=STUDENT, teacher=TEACHER_3D)
+    model.train()
+    with pytest.raises(ValueError, match="the teacher is a 3D recognizer.*input_format='NCTHW'"):
+        model(**model.data_preprocessor(batch(), True), mode='loss')
+    # the TSM student takes 2 frames per view: 3 cannot train it
+    with pytest.raises(ValueError, match=r'views of 2 frames, but it gets 3 per training clip'
+                                         r'.*num_frames=2'):
+        build(student=TSM_STUDENT, teacher=TEACHER_3D, student_input=dict(clip_len=4,
+                                                                           num_frames=3))
+    model = build(student=TSM_STUDENT, teacher=TEACHER_3D)
+    model.train()
+    with pytest.raises(ValueError, match='views of 2 frames, but it gets 4 per training clip'):
+        model(**model.data_preprocessor(clip_batch(), True), mode='loss')
+    with pytest.raises(ValueError, match="student takes MIX2d3d.*same format_shape"):
+        build(student=dict(STUDENT, data_preprocessor=dict(IMAGENET_NORM,
+                                                          format_shape='MIX2d3d')),
+              teacher=TEACHER_3D)
 
 
 def test_tsm_optimizer_sees_only_the_student():

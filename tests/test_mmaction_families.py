@@ -58,3 +58,30 @@ def test_vtd_head_trains_and_predicts(family, video_list, tmp_path):
     assert sample.pred_score.shape == (2, )
     assert torch.isfinite(sample.pred_score).all()
     assert len(sample.frame_token_names[0]) == frames
+
+
+@pytest.mark.parametrize('teacher,student,student_cfg', [
+    # a 3D teacher, a 2D student with TSN's consensus, on the teacher's clips
+    ('i3d', 'tsn', dict(student_input=dict(clip_len=32, num_frames=8))),
+    # two pathways teach TSM (MMAction2's TSM constructor, its 8 segments)
+    ('slowfast', 'tsm_mobilenetv2', dict(student_input=dict(clip_len=32, num_frames=8))),
+])
+def test_distillation_across_families(teacher, student, student_cfg, video_list, tmp_path):
+    root, train_list, test_list, video_dir = video_list
+    cfg = family_config(teacher, tmp_path, test_list, video_dir, head='own')
+    student_model = family_config(student, tmp_path, test_list, video_dir, head='own')
+    cfg.model = dict(type='RecognizerDistiller', student=student_model.model,
+                     teacher=cfg.model, distill_losses=dict(ckd=dict(type='CKDLoss')),
+                     **student_cfg)
+    cfg.optim_wrapper = student_model.optim_wrapper  # the student's recipe
+    cfg.train_dataloader.batch_size = 2  # CKD contrasts the samples of a batch
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 1
+    losses = {k: runner.message_hub.get_scalar(f'train/{k}').current()
+              for k in ('loss_cls', 'loss_ckd')}
+    assert all(math.isfinite(v) for v in losses.values())
+    print(f'{teacher} -> {student}: {losses}')
+    loader = Runner.build_dataloader(cfg.test_dataloader)
+    sample = runner.model.test_step(next(iter(loader)))[0]
+    assert sample.pred_score.shape == (2, ) and torch.isfinite(sample.pred_score).all()

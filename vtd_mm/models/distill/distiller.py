@@ -1,5 +1,4 @@
 """A student recognizer trained against a frozen teacher recognizer."""
-import copy
 from typing import Dict, Optional
 
 import torch
@@ -56,6 +55,17 @@ class RecognizerDistiller(BaseModel):
             so the sample-wise losses compare like with like. Applied in every
             mode: the student is validated and tested on the view it trains
             on (deployed alone, it needs a pipeline that gives that view).
+
+    Layouts: each side's ``data_preprocessor.format_shape`` says what it
+    takes. When a 3D recognizer (``NCTHW``) teaches a 2D one (``NCHW``) or
+    the other way round, the batch holds clips (the pipelines end with
+    ``FormatShape(input_format='NCTHW')``) and the 2D side gets the frames of
+    each clip in order (after ``student_input``); frames cannot be grouped
+    into clips without a guess, so a batch of frames for a 3D side is an
+    error that says so. A 2D student whose head takes a fixed number of
+    frames per view (``VTDHead.num_frames``, ``TSMHead.num_segments``) must
+    get that many: checked at build time against ``student_input`` and on
+    every batch.
     """
 
     def __init__(self, student: Dict, teacher: Dict, teacher_checkpoint: Optional[str] = None,
@@ -66,12 +76,74 @@ class RecognizerDistiller(BaseModel):
         self.student_input = self._check_student_input(student_input)
         self.student = MODELS.build(student)
         teacher = MODELS.build(teacher)
+        self.layouts = dict(student=self._layout(self.student, 'student'),
+                            teacher=self._layout(teacher, 'teacher'))
+        if len(set(self.layouts.values())) > 1:
+            unknown = {who: f for who, f in self.layouts.items() if f not in self.LAYOUTS}
+            if unknown:
+                raise ValueError(
+                    f'RecognizerDistiller: the student takes {self.layouts["student"]} and '
+                    f'the teacher {self.layouts["teacher"]} inputs; only {self.LAYOUTS} are '
+                    'converted into each other: give both sides the same format_shape.')
+        self._check_student_frames(self.student_frames_per_view())
         if teacher_checkpoint is not None:
             load_checkpoint(teacher, teacher_checkpoint, map_location='cpu', strict=True)
         teacher.requires_grad_(False)
         object.__setattr__(self, 'teacher', teacher.eval())
         self.distill_losses = nn.ModuleDict(
             {name: MODELS.build(cfg) for name, cfg in distill_losses.items()})
+
+    LAYOUTS = ('NCHW', 'NCTHW')
+
+    @staticmethod
+    def _layout(recognizer, who: str) -> Optional[str]:
+        layout = getattr(recognizer.data_preprocessor, 'format_shape', None)
+        if layout is None:
+            raise ValueError(f'RecognizerDistiller: the {who} needs a data_preprocessor with '
+                             "a format_shape (MMAction2's ActionDataPreprocessor) to say "
+                             'which inputs it takes.')
+        return layout
+
+    def student_frames_per_view(self) -> Optional[int]:
+        """Frames per view the student's head needs (2D students), or None."""
+        if self.layouts['student'] != 'NCHW':
+            return None
+        head = getattr(self.student, 'cls_head', None)
+        for attr in ('num_frames', 'num_segments'):
+            if getattr(head, attr, None):
+                return int(getattr(head, attr))
+        return None
+
+    def _check_student_frames(self, needed: Optional[int], got: Optional[int] = None,
+                              one_view: bool = True):
+        """A training clip must give the student one view of ``needed`` frames
+        (a test batch a whole number of views)."""
+        if got is None and self.student_input and 'num_frames' in self.student_input:
+            got = self.student_input['num_frames']
+        if needed is None or got is None or (got == needed if one_view else got % needed == 0):
+            return
+        raise ValueError(
+            f'RecognizerDistiller: the student\'s head takes views of {needed} frames, but '
+            f'it gets {got} per {"training clip" if one_view else "video"}: set student_input=dict(clip_len=<frames per clip of '
+            f'the pipeline>, num_frames={needed}), or the head\'s frames to {got}.')
+
+    def as_layout(self, inputs, who: str):
+        """The raw batch in the layout ``who`` takes: clips ``[V, C, T, H, W]``
+        per video become frames ``[V * T, C, H, W]`` for a 2D side."""
+        layout = self.layouts[who]
+        videos = list(inputs)
+        if layout == 'NCHW' and videos and videos[0].dim() == 5:
+            videos = [v.transpose(1, 2).flatten(0, 1) for v in videos]
+        elif layout == 'NCTHW' and videos and videos[0].dim() == 4:
+            raise ValueError(
+                f'RecognizerDistiller: the batch holds frames (a 2D pipeline, FormatShape '
+                f'NCHW), but the {who} is a 3D recognizer (format_shape NCTHW) and frames '
+                "cannot be grouped into its clips without a guess: end the pipelines with "
+                "FormatShape(input_format='NCTHW') (the 3D side's sampling); the 2D side "
+                'gets the frames of each clip.')
+        else:
+            return inputs
+        return torch.stack(videos) if torch.is_tensor(inputs) else videos
 
     @staticmethod
     def _check_student_input(view: Optional[Dict]) -> Optional[Dict]:
@@ -140,13 +212,17 @@ class RecognizerDistiller(BaseModel):
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
         raw = dict(inputs=inputs, data_samples=data_samples)
-        student = self.student.data_preprocessor(
-            dict(raw, inputs=self.student_view(inputs)), self.training)
+        view = self.as_layout(self.student_view(inputs), 'student')
+        needed = self.student_frames_per_view()
+        if needed is not None and len(view):
+            self._check_student_frames(needed, int(view[0].shape[0]), one_view=mode == 'loss')
+        student = self.student.data_preprocessor(dict(raw, inputs=view), self.training)
         if mode != 'loss':
             return self.student(**student, mode=mode)
         self.teacher.eval()
         with torch.no_grad():
-            teacher = self.teacher.data_preprocessor(copy.copy(raw), False)
+            teacher = self.teacher.data_preprocessor(
+                dict(raw, inputs=self.as_layout(inputs, 'teacher')), False)
             teacher_logits, _ = video_logits(self.teacher, teacher['inputs'])
         samples = student['data_samples']
         logits, kwargs = video_logits(self.student, student['inputs'], samples)
