@@ -116,3 +116,24 @@ def test_check_videos_tool(data, tmp_path):
                               str(data / 'videos'), '--workers', '1', '--frames', '3',
                               '--out-dir', str(tmp_path / 'fast')])
     assert [b[2] for b in fast['broken']] == [b[2] for b in result['broken']]
+
+
+def test_mmaction_browse_dataset_sees_every_transform(data):
+    """MMAction2's tools/visualizations/browse_dataset.py puts its InspectCompose
+    in place of the dataset's pipeline and reads the frames after each
+    transform: the dataset must call the pipeline it holds."""
+    import importlib.util
+    from mmengine.utils import get_installed_path
+    path = os.path.join(get_installed_path('mmaction'), '.mim', 'tools', 'visualizations',
+                        'browse_dataset.py')
+    spec = importlib.util.spec_from_file_location('mmaction_browse_dataset', path)
+    browse = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(browse)
+    dataset = DATASETS.build(dataset_cfg(data))
+    seen = []
+    dataset.pipeline = browse.InspectCompose(dataset.pipeline.transforms, seen)
+    item = dataset[0]
+    assert item['inputs'].shape[0] == 4
+    names = [step['name'] for step in seen]
+    assert names == ['DecordDecode', 'Resize', 'RandomCrop', 'Flip']
+    assert seen[0]['imgs'][0].shape == (48, 64, 3) and seen[-1]['imgs'][0].shape == (32, 32, 3)

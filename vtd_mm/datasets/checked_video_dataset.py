@@ -1,4 +1,5 @@
 """MMAction2's VideoDataset that names an undecodable video and can skip it."""
+from mmengine.dataset import Compose
 from mmaction.datasets import VideoDataset
 from mmaction.registry import DATASETS
 
@@ -17,6 +18,37 @@ class BrokenVideoError(RuntimeError):
     def __init__(self, message: str, filename: str):
         super().__init__(message)
         self.filename = filename
+
+
+class DecodingFailed(RuntimeError):
+    """A decoding transform of :class:`DecodingCheckedCompose` raised.
+
+    Attributes:
+        transform (str): its class name.
+    """
+
+    def __init__(self, transform: str, err: Exception):
+        text = str(err).strip().splitlines()[0] if str(err).strip() else ''
+        super().__init__(f'{transform}: {type(err).__name__}: {text}')
+        self.transform = transform
+
+
+class DecodingCheckedCompose(Compose):
+    """mmengine's ``Compose`` whose decoding transforms raise
+    :class:`DecodingFailed`; any other error propagates unchanged."""
+
+    def __call__(self, data):
+        for transform in self.transforms:
+            name = type(transform).__name__
+            try:
+                data = transform(data)
+            except Exception as err:
+                if name not in DECODING:
+                    raise
+                raise DecodingFailed(name, err) from err
+            if data is None:
+                return None
+        return data
 
 
 @DATASETS.register_module()
@@ -39,6 +71,10 @@ class CheckedVideoDataset(VideoDataset):
     set a metric is computed on. ``tools/data/check_videos.py`` finds every
     broken file of a list beforehand and writes a clean list.
 
+    The pipeline is a :class:`DecodingCheckedCompose`; a tool that puts its
+    own ``Compose`` in its place (MMAction2's ``browse_dataset.py``) runs as
+    with ``VideoDataset``.
+
     Args:
         skip_broken (bool): skip undecodable videos in training.
         **kwargs: as :class:`VideoDataset`.
@@ -47,25 +83,19 @@ class CheckedVideoDataset(VideoDataset):
     def __init__(self, *args, skip_broken: bool = False, **kwargs):
         self.skip_broken = skip_broken
         super().__init__(*args, **kwargs)
+        self.pipeline = DecodingCheckedCompose(self.pipeline.transforms)
 
     def prepare_data(self, idx: int):
         data = self.get_data_info(idx)
         filename = data.get('filename', '?')
-        for transform in self.pipeline.transforms:
-            try:
-                data = transform(data)
-            except Exception as err:
-                if type(transform).__name__ not in DECODING:
-                    raise
-                raise BrokenVideoError(
-                    f'cannot decode video {filename} (entry {idx + 1} of '
-                    f'{self.ann_file}; {type(transform).__name__}: '
-                    f'{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err) else ""}). '
-                    'Find every broken file of the list with tools/data/check_videos.py; '
-                    'in training, dataset skip_broken=True skips them.', filename) from err
-            if data is None:
-                return None
-        return data
+        try:
+            return self.pipeline(data)
+        except DecodingFailed as err:
+            raise BrokenVideoError(
+                f'cannot decode video {filename} (entry {idx + 1} of {self.ann_file}; '
+                f'{err}). Find every broken file of the list with '
+                'tools/data/check_videos.py; in training, dataset skip_broken=True skips '
+                'them.', filename) from err
 
     def __getitem__(self, idx: int) -> dict:
         if self.test_mode or not self.skip_broken:
