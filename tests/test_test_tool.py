@@ -71,13 +71,23 @@ def test_dump_adds_our_predictions_where_mmaction2_adds_its_results(monkeypatch)
     assert mine[1]['out_file_path'] == theirs[1]['out_file_path'] == 'out.pkl'
 
 
-def test_show_without_a_visualization_hook_is_a_clear_error(tmp_path):
+def test_show_without_a_visualization_hook_adds_one(tmp_path):
+    """MMAction2's runtime has no visualization hook and its tool stops on
+    --show-dir; here a VTDHead gets FrameTokenVisualizationHook, any other
+    head MMAction2's VisualizationHook."""
     child = tmp_path / 'no_vis.py'
     child.write_text(f'_base_ = [{TINY_CFG!r}]\n'
                      'default_hooks = dict(visualization=None)\n')
     tool = ours()
-    with pytest.raises(SystemExit, match='need a visualization hook in default_hooks'):
-        tool.make_config(tool.parse_args([str(child), 'x.pth', '--show-dir', 'd']))
+    cfg = tool.make_config(tool.parse_args([str(child), 'x.pth', '--show-dir', 'd']))
+    hook = cfg.default_hooks.visualization
+    assert hook.type == 'FrameTokenVisualizationHook' and hook.enable and hook.out_dir == 'd'
+    other = tmp_path / 'tsn_head.py'
+    other.write_text(f'_base_ = [{str(child)!r}]\n'
+                     "model = dict(cls_head=dict(_delete_=True, type='TSNHead', num_classes=3, "
+                     'in_channels=32))\n')
+    cfg = tool.make_config(tool.parse_args([str(other), 'x.pth', '--show-dir', 'd']))
+    assert cfg.default_hooks.visualization.type == 'VisualizationHook'
 
 
 def test_show_dir_draws_every_interval_th_video(tmp_path):

@@ -196,3 +196,22 @@ def test_bf16_on_a_cpu_without_bf16_units_warns(tmp_path, mmlog):
             wrapper_module.cpu_has_bf16_units = original
         logged = [m for m in warnings_logged(mmlog) if 'without bf16 units' in m]
         assert len(logged) == (0 if has_units else 1)
+
+
+def test_mmaction2_config_names_and_configs_without_randomness(tmp_path, monkeypatch):
+    """``mmaction::`` names the installed package's configs; a config without
+    ``randomness`` gets the flags (no seed: a random one), as in MMAction2's tool."""
+    name = 'recognition/tsn/tsn_imagenet-pretrained-r50_8xb32-1x1x8-100e_kinetics400-rgb.py'
+    cfg = config([f'mmaction::{name}'])
+    assert cfg.model.cls_head.type == 'TSNHead'
+    assert cfg.randomness == dict(seed=None, diff_rank_seed=False, deterministic=False)
+    assert cfg.work_dir == os.path.join('./work_dirs', os.path.splitext(os.path.basename(name))[0])
+    child = tmp_path / 'plain.py'
+    child.write_text(f"_base_ = ['mmaction::{name}']\n")
+    for flags in ([], ['--deterministic', '--seed', '3']):
+        theirs = mmaction_train_config([str(child)] + flags, monkeypatch)
+        assert config([str(child)] + flags).randomness == theirs.randomness
+    with pytest.raises(SystemExit, match='not a config of the installed mmaction'):
+        config(['mmaction::recognition/tsn/none.py'])
+    with pytest.raises(SystemExit, match="'mmdet' is not one of them"):
+        config(['mmdet::faster_rcnn.py'])

@@ -38,14 +38,26 @@ def parse_args(argv=None):
     return args
 
 
+def uses_vtd_head(model_cfg) -> bool:
+    """Whether a model config (or one nested in it: a distiller's student)
+    has a VTDHead."""
+    if isinstance(model_cfg, dict):
+        return model_cfg.get('type') == 'VTDHead' or any(
+            uses_vtd_head(v) for k, v in model_cfg.items() if k != 'teacher')
+    return False
+
+
 def trigger_visualization_hook(cfg, args):
-    """Enable ``default_hooks.visualization`` as MMAction2's test tool does."""
+    """Enable ``default_hooks.visualization`` as MMAction2's test tool does.
+    A config without one (MMAction2's own runtime has none, and its tool
+    stops there) gets FrameTokenVisualizationHook for a VTDHead, MMAction2's
+    VisualizationHook otherwise."""
     hook = cfg.default_hooks.get('visualization')
     if hook is None:
-        raise SystemExit(
-            '--show / --show-dir need a visualization hook in default_hooks, e.g. '
-            "default_hooks = dict(visualization=dict(type='FrameTokenVisualizationHook')) "
-            '(configs/_base_/default_runtime.py has it).')
+        kind = ('FrameTokenVisualizationHook' if uses_vtd_head(cfg.model)
+                else 'VisualizationHook')
+        cfg.default_hooks.visualization = dict(type=kind)
+        hook = cfg.default_hooks.visualization
     hook.update(enable=True, show=args.show, wait_time=args.wait_time, out_dir=args.show_dir,
                 interval=args.interval)
 

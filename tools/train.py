@@ -59,14 +59,15 @@ def merge_args(cfg, args):
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
-    # a flag overrides the config's randomness only when it is given; a
-    # config without ``randomness`` (MMAction2's own) keeps mmengine's default
-    # (a random seed), as MMAction2's tool does
-    flags = dict(seed=args.seed, diff_rank_seed=args.diff_rank_seed or None,
-                 deterministic=args.deterministic or None)
-    flags = {k: v for k, v in flags.items() if v is not None}
-    if flags or 'randomness' in cfg:
-        cfg.randomness = {'seed': None, **(cfg.get('randomness') or {}), **flags}
+    # a config without ``randomness`` (MMAction2's own) gets the flags, as
+    # MMAction2's tool does; in one with it, a flag that is given wins
+    flags = dict(seed=args.seed, diff_rank_seed=args.diff_rank_seed,
+                 deterministic=args.deterministic)
+    if cfg.get('randomness') is None:
+        cfg.randomness = flags
+    else:
+        given = {k: v for k, v in flags.items() if v not in (None, False)}
+        cfg.randomness = dict(cfg.randomness, **given)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     # as in MMAction2's tools/train.py: --cfg-options last, over every flag
