@@ -1,13 +1,15 @@
 """VTDHead after every recognizer family of MMAction2 1.2.0, on the family's
 own config: one training step through the Runner with the config's optimizer
 constructor and policies, one test batch through its test pipeline."""
+import copy
 import math
 
 import pytest
 import torch
 from mmengine.runner import Runner
 
-from .mmaction_families import FAMILIES, family_config
+from .conftest import TINY_ARCH
+from .mmaction_families import FAMILIES, TSM_CONSTRUCTOR, family_config
 from .videos import make_dataset
 
 
@@ -82,6 +84,34 @@ def test_distillation_across_families(teacher, student, student_cfg, video_list,
               for k in ('loss_cls', 'loss_ckd')}
     assert all(math.isfinite(v) for v in losses.values())
     print(f'{teacher} -> {student}: {losses}')
+    loader = Runner.build_dataloader(cfg.test_dataloader)
+    sample = runner.model.test_step(next(iter(loader)))[0]
+    assert sample.pred_score.shape == (2, ) and torch.isfinite(sample.pred_score).all()
+
+
+@pytest.mark.parametrize('family', ['tsn', 'tsm', 'i3d'])
+def test_clip_backbone_with_mmaction2_heads(family, video_list, tmp_path):
+    """CLIPVisionBackbone in MMAction2's TSN / TSM (2D) and I3D (3D) configs,
+    their own heads with their default settings."""
+    root, train_list, test_list, video_dir = video_list
+    cfg = family_config(family, tmp_path, train_list, video_dir, head='own')
+    cfg.test_dataloader.dataset.ann_file = test_list
+    arch = copy.deepcopy(TINY_ARCH)
+    arch['vision_cfg'].update(image_size=64, patch_size=16)   # the pipelines' 64 px crops
+    cfg.model.backbone = dict(type='CLIPVisionBackbone', arch=arch, n_ctx=2, depth=2)
+    cfg.model.cls_head.in_channels = arch['embed_dim']
+    if family == 'tsm':  # TSM's constructor knows no LayerNorm: the frozen tower's
+        cfg.optim_wrapper.update(copy.deepcopy(TSM_CONSTRUCTOR))
+    for t in cfg.test_dataloader.dataset.pipeline:  # I3D tests on 256 px crops: CLIP
+        if 'crop_size' in t:                        # takes its own size (224 -> 64 here)
+            t.crop_size = 64
+        elif t.type == 'Resize' and tuple(t.scale)[0] == -1:
+            t.scale = (-1, 64)
+    runner = Runner.from_cfg(cfg)
+    prompts = runner.model.backbone.prompts.detach().clone()
+    runner.train()
+    assert not torch.equal(runner.model.backbone.prompts.detach(), prompts)
+    assert math.isfinite(runner.message_hub.get_scalar('train/loss').current())
     loader = Runner.build_dataloader(cfg.test_dataloader)
     sample = runner.model.test_step(next(iter(loader)))[0]
     assert sample.pred_score.shape == (2, ) and torch.isfinite(sample.pred_score).all()
