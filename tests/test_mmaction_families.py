@@ -3,6 +3,7 @@ own config: one training step through the Runner with the config's optimizer
 constructor and policies, one test batch through its test pipeline."""
 import copy
 import math
+import os
 
 import pytest
 import torch
@@ -11,6 +12,8 @@ from mmengine.runner import Runner
 from .conftest import TINY_ARCH
 from .mmaction_families import FAMILIES, TSM_CONSTRUCTOR, family_config
 from .videos import make_dataset
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope='module')
@@ -115,3 +118,39 @@ def test_clip_backbone_with_mmaction2_heads(family, video_list, tmp_path):
     loader = Runner.build_dataloader(cfg.test_dataloader)
     sample = runner.model.test_step(next(iter(loader)))[0]
     assert sample.pred_score.shape == (2, ) and torch.isfinite(sample.pred_score).all()
+
+
+def test_tin_needs_mmcv_ops():
+    """TIN is not in the matrix: its temporal interlace needs mmcv.ops, which
+    mmcv-lite (the pinned stack) does not build (docs/mixing.md)."""
+    from mmaction.registry import MODELS
+    backbone = MODELS.build(dict(type='ResNetTIN', depth=50, pretrained=None, num_segments=8))
+    with pytest.raises(ImportError, match='tin_shift'):
+        backbone(torch.zeros(8, 3, 32, 32))
+
+
+def test_readme_mixing_config(tmp_path):
+    """The README's mixing config, as written, builds and gets its optimizer;
+    only the CLIP text tower is the tiny one (no ViT-B/16 file here)."""
+    import re
+
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from mmaction.registry import MODELS
+    readme = open(os.path.join(ROOT, 'README.md')).read()
+    section = readme[readme.index('## Using the components in your own model'):]
+    snippet = re.search(r'```python\n(.*?)```', section, re.S).group(1)
+    path = tmp_path / 'mixed.py'
+    path.write_text(snippet)
+    cfg = Config.fromfile(str(path))
+    assert cfg.model.backbone.type == 'ResNetTSM' and cfg.model.cls_head.type == 'VTDHead'
+    cfg.model.cls_head.text_encoder.update(arch=copy.deepcopy(TINY_ARCH), pretrained=None,
+                                           quick_gelu=False)
+    cfg.model.cls_head.text_encoder.prompt_learner.depth = 3  # the tiny tower's layers
+    cfg.model.backbone.pretrained = None
+    model = MODELS.build(cfg.model)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    ctx = model.cls_head.text_encoder.prompt_learner.ctx
+    assert group_of(wrapper.optimizer, ctx)['lr'] == cfg.optim_wrapper.optimizer.lr
+    fc = model.cls_head.fusion.fc2.weight  # the last linear layer: fc_lr5
+    assert group_of(wrapper.optimizer, fc)['lr'] == 5 * cfg.optim_wrapper.optimizer.lr
