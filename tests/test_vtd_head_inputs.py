@@ -7,6 +7,7 @@ import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
 
+from .conftest import warnings_logged
 from .numerics import assert_close64
 from .test_vtd_head import NAMES, build_head
 
@@ -47,7 +48,7 @@ def test_mvit_last_scale_patch_tokens(tiny_arch):
         head.forward_details((cls, cls))
 
 
-def test_frame_tokens_and_pooled_clips(tiny_arch):
+def test_frame_tokens_and_pooled_clips(tiny_arch, mmlog):
     """[V, C, T] reads as [V, C, T, 1, 1]; a pooled [V, C] after a 3D backbone
     is one token per clip: weight 1, logits = scale * cos(fused, c_k)."""
     head = build_head(tiny_arch, num_frames=None).eval().double()
@@ -56,6 +57,9 @@ def test_frame_tokens_and_pooled_clips(tiny_arch):
                        frames_of(head, tokens[..., None, None])['logits'])
     clips = torch.randn(3, 32, dtype=torch.float64)
     out = frames_of(head, clips)
+    frames_of(head, clips)
+    said = [m for m in warnings_logged(mmlog) if 'one feature per clip' in m]
+    assert len(said) == 1 and 'each clip is one token' in said[0]   # once per head
     assert out['frame_tokens'].shape == (3, 1)
     assert torch.equal(out['weights'], torch.ones(3, 1, len(NAMES), dtype=torch.float64))
     codebook = head.text_encoder(head.class_names)

@@ -1,9 +1,11 @@
 """VTD-CLIP's head: text codebook, frame confidence, discretisation, fusion, logits."""
+import logging
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
 
@@ -49,11 +51,12 @@ class VTDHead(BaseHead):
 
     Args:
         num_classes (int): size of the label set used for training.
-        in_channels (int): width of the backbone features. If it differs from
-            the text embedding width, a linear projection maps to it (e.g. a
-            ResNet backbone); 4-D features are average-pooled first, 5-D
-            features of 3D backbones over space only (their time steps are
-            the frames, see :meth:`frame_features`).
+        in_channels (int): width of the backbone features (SlowFast: both
+            pathways, ``Cs + Cf``). If it differs from the text embedding
+            width, a linear projection maps to it (e.g. a ResNet backbone).
+            Feature maps are pooled over space only: the time steps of a 3D
+            backbone are the frames (see :meth:`frame_features`, and
+            docs/mixing.md for every MMAction2 family).
         text_encoder (dict): config of the text side, e.g.
             ``dict(type='CLIPTextEncoder', prompt_learner=...)``.
         class_names (list | str | None): label set; None uses the text
@@ -61,8 +64,10 @@ class VTDHead(BaseHead):
         fusion (dict | None): config of the fusion module; None skips the
             discrete token (ablation).
         num_frames (int | None): frames per view T (after a 3D backbone: its
-            output time steps); None treats each forward call (2D) or each
-            clip (3D) as one view.
+            output time steps); None takes what comes: after a 2D backbone
+            all frames of a video are one view (TSN-style sampling, whose
+            segment count differs between training and test), after a 3D
+            one each clip is a view with the backbone's time steps.
         temperature (float): temperature of the frame-confidence softmax.
         confidence (bool): False weights frames uniformly (ablation).
         hub_correction (bool): centre each frame's similarities over the
@@ -98,6 +103,7 @@ class VTDHead(BaseHead):
             raise ValueError('VTDHead: hub_correction=True changes the confidence weights; '
                              'it needs confidence=True.')
         self.hub_correction = hub_correction
+        self._said_clip_tokens = False
         scale = self.text_encoder.init_logit_scale if init_logit_scale is None else init_logit_scale
         self.logit_scale = nn.Parameter(torch.tensor(float(scale)))
         if class_names is not None:
@@ -222,6 +228,13 @@ class VTDHead(BaseHead):
                     f'{self.num_frames}. Set num_frames=None, or give the head the '
                     "backbone's per-frame tokens (TimeSformer -> TimeSformerFrames, "
                     'UniFormerV2 -> UniFormerV2Frames, VideoMAE ViT: return_feat_map=True).')
+            if not self._said_clip_tokens:
+                print_log(
+                    f'VTDHead: the backbone gives one feature per clip {tuple(x.shape)}: each '
+                    'clip is one token, so its confidence weight is 1 for every class and the '
+                    "video token is the clip's nearest class name (docs/mixing.md).",
+                    logger='current', level=logging.WARNING)
+                self._said_clip_tokens = True
             x = x[:, :, None]
         elif x.dim() != 3:
             raise ValueError(f'VTDHead: clip features of shape {tuple(x.shape)}; expected '
