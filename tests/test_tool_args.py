@@ -215,3 +215,16 @@ def test_mmaction2_config_names_and_configs_without_randomness(tmp_path, monkeyp
         config(['mmaction::recognition/tsn/none.py'])
     with pytest.raises(SystemExit, match="'mmdet' is not one of them"):
         config(['mmdet::faster_rcnn.py'])
+
+
+def test_collate_fn_of_mmaction2_bases_loses_its_scope_key(tmp_path):
+    """mmengine marks the dicts of a base read from a package with ``_scope_``;
+    the Runner would pass it to MViT's ``repeat_pseudo_collate``."""
+    from mmengine.config import Config
+    child = tmp_path / 'mvit.py'
+    child.write_text("_base_ = ['mmaction::recognition/mvit/"
+                     "mvit-small-p244_32xb16-16x4x1-200e_kinetics400-rgb.py']\n")
+    assert Config.fromfile(str(child)).train_dataloader.collate_fn == dict(
+        type='repeat_pseudo_collate', _scope_='mmaction')
+    assert config([str(child)]).train_dataloader.collate_fn == dict(
+        type='repeat_pseudo_collate')
