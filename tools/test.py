@@ -13,7 +13,8 @@ import argparse
 import os
 import os.path as osp
 
-from vtd_mm.engine import KeyValueAction, build_runner, load_config, prepare_config, run_logged
+from vtd_mm.engine import (KeyValueAction, build_runner, load_config, prepare_config,
+                           run_logged)
 
 
 def parse_args(argv=None):

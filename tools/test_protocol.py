@@ -16,10 +16,9 @@ import json
 import os
 import os.path as osp
 
-from mmengine.config import Config
 from mmengine.dist import get_rank
 
-from vtd_mm.engine import KeyValueAction, prepare_config
+from vtd_mm.engine import KeyValueAction, load_config, prepare_config
 from vtd_mm.evaluation import evaluate_test_sets, format_table, named_test_sets, summarize
 
 
@@ -49,7 +48,7 @@ def main(argv=None):
     missing = [c for c in checkpoints if c is not None and not osp.isfile(c)]
     if missing:
         raise SystemExit(f'checkpoint not found: {missing[0]}')
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     if args.cfg_options:

@@ -15,6 +15,7 @@ __all__ = [
     'AutocastOptimWrapper', 'CheckpointFileError', 'FrameTokenVisualizationHook',
     'KeyValueAction', 'LabelSetHook', 'NamedSetsTestLoop', 'SkippedVideosHook',
     'SmallCheckpointHook', 'VTDOptimWrapperConstructor', 'build_runner',
-    'dataset_class_names', 'frozen_clip_towers', 'hold_effective_batch', 'label_set_heads', 'load_config',
+    'dataset_class_names', 'frozen_clip_towers', 'hold_effective_batch', 'label_set_heads',
+    'load_config',
     'prepare_config', 'read_checkpoint', 'register_checked_loader', 'run_logged'
 ]

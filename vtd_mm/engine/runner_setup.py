@@ -6,8 +6,9 @@ import os
 import os.path as osp
 
 import torch
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
+from mmengine.utils import get_installed_path
 
 
 def world_size(launcher: str) -> int:
@@ -75,13 +76,11 @@ def load_config(path: str):
     """A config file, or one of MMAction2's as its tools and ``_base_`` name
     them: ``mmaction::recognition/tsn/tsn_...py`` (the installed package's
     copy)."""
-    from mmengine.config import Config
     scope, sep, rel = path.partition('::')
     if sep:
         if scope not in PACKAGE_CONFIG_SCOPES:
             raise SystemExit(f'{path}: configs of installed packages are named '
                              f'mmaction::PATH; {scope!r} is not one of them.')
-        from mmengine.utils import get_installed_path
         path = osp.join(get_installed_path(scope), '.mim', 'configs', rel)
         if not osp.isfile(path):
             raise SystemExit(f'{scope}::{rel} is not a config of the installed {scope} '

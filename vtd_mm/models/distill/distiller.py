@@ -76,9 +76,8 @@ class RecognizerDistiller(BaseModel):
         self.student_input = self._check_student_input(student_input)
         self.student = MODELS.build(student)
         teacher = MODELS.build(teacher)
-        self.layouts = dict(student=self._layout(self.student, 'student'),
-                            teacher=self._layout(teacher, 'teacher'))
-        if len(set(self.layouts.values())) > 1:
+        self.layouts = dict(student=self._layout(self.student), teacher=self._layout(teacher))
+        if None not in self.layouts.values() and len(set(self.layouts.values())) > 1:
             unknown = {who: f for who, f in self.layouts.items() if f not in self.LAYOUTS}
             if unknown:
                 raise ValueError(
@@ -96,13 +95,10 @@ class RecognizerDistiller(BaseModel):
     LAYOUTS = ('NCHW', 'NCTHW')
 
     @staticmethod
-    def _layout(recognizer, who: str) -> Optional[str]:
-        layout = getattr(recognizer.data_preprocessor, 'format_shape', None)
-        if layout is None:
-            raise ValueError(f'RecognizerDistiller: the {who} needs a data_preprocessor with '
-                             "a format_shape (MMAction2's ActionDataPreprocessor) to say "
-                             'which inputs it takes.')
-        return layout
+    def _layout(recognizer) -> Optional[str]:
+        """The ``format_shape`` of the recognizer's data preprocessor (None for
+        one that does not say: the batch is passed on as it is)."""
+        return getattr(recognizer.data_preprocessor, 'format_shape', None)
 
     def student_frames_per_view(self) -> Optional[int]:
         """Frames per view the student's head needs (2D students), or None."""
@@ -122,10 +118,11 @@ class RecognizerDistiller(BaseModel):
             got = self.student_input['num_frames']
         if needed is None or got is None or (got == needed if one_view else got % needed == 0):
             return
+        per = 'training clip' if one_view else 'video'
         raise ValueError(
             f'RecognizerDistiller: the student\'s head takes views of {needed} frames, but '
-            f'it gets {got} per {"training clip" if one_view else "video"}: set student_input=dict(clip_len=<frames per clip of '
-            f'the pipeline>, num_frames={needed}), or the head\'s frames to {got}.')
+            f'it gets {got} per {per}: set student_input=dict(clip_len=<frames per clip '
+            f'of the pipeline>, num_frames={needed}), or the head\'s frames to {got}.')
 
     def as_layout(self, inputs, who: str):
         """The raw batch in the layout ``who`` takes: clips ``[V, C, T, H, W]``
