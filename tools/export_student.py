@@ -13,6 +13,7 @@ import os.path as osp
 import torch
 
 import vtd_mm  # noqa: F401
+from vtd_mm.utils import NotALiteral, read_assignment
 
 
 def main(argv=None):
@@ -42,17 +43,22 @@ def main(argv=None):
 
 def student_input(meta: dict):
     """The distiller's ``student_input`` from the run's config in ``meta``
-    (mmengine writes it there), or None."""
+    (mmengine writes it there as Python text), read as data: the text is
+    parsed, never executed. None when there is none or it is not plain data."""
     text = meta.get('cfg')
     if not isinstance(text, str):
         return None
-    from mmengine.config import Config
     try:
-        model = Config.fromstring(text, '.py').get('model', {})
-    except (SyntaxError, ValueError, KeyError, AttributeError):
-        return None  # a config mmengine cannot read back: nothing to report
-    view = model.get('student_input') if model.get('type') == 'RecognizerDistiller' else None
-    return dict(view) if view else None
+        if read_assignment(text, 'model', 'type') != 'RecognizerDistiller':
+            return None
+        view = read_assignment(text, 'model', 'student_input')
+    except KeyError:
+        return None
+    except (SyntaxError, NotALiteral) as err:
+        print(f"note: the run's config in the checkpoint could not be read as data "
+              f'({type(err).__name__}: {err}); no student_input is reported.')
+        return None
+    return dict(view) if isinstance(view, dict) and view else None
 
 
 if __name__ == '__main__':

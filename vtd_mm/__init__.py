@@ -8,7 +8,7 @@ from . import compat
 
 compat.apply_all()
 
-from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401
+from . import apis, datasets, engine, evaluation, models, utils  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__', 'compat', 'datasets', 'models']
