@@ -1,6 +1,7 @@
 """Text stored in a checkpoint is read as data, never executed."""
 import os
 import sys
+from typing import Tuple
 
 import pytest
 import torch
@@ -71,3 +72,82 @@ def test_export_student_reads_the_config_in_the_checkpoint_as_data(tmp_path, cap
     export_student.main([str(ckpt), str(tmp_path / 'student2.pth')])
     assert torch.load(tmp_path / 'student2.pth', weights_only=True)['meta'][
         'student_input'] == dict(clip_len=8, num_frames=4, size=112)
+
+
+class _Block(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ln = torch.nn.LayerNorm(4)
+        self.register_buffer('mask', torch.triu(torch.ones(3, 3)))
+        self.scale = torch.nn.Parameter(torch.tensor(2.0))
+
+    def forward(self, x):
+        return self.ln(x) * self.scale
+
+
+class _WithSetstate(torch.nn.Module):
+    """A scripted module whose __setstate__ (code in the archive) changes its
+    state: whoever runs the code sees 42."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer('weight', torch.ones(3))
+
+    def forward(self, x):
+        return x + self.weight.sum()
+
+    @torch.jit.export
+    def __getstate__(self):
+        return (self.weight, self.training)
+
+    @torch.jit.export
+    def __setstate__(self, state: Tuple[torch.Tensor, bool]):
+        self.weight = torch.full([3], 42.0)
+        self.training = state[1]
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float16])
+def test_torchscript_tensors_read_as_data_equal_jit_load(tmp_path, dtype):
+    from vtd_mm.models.clip.torchscript_archive import read_torchscript_tensors
+    torch.manual_seed(0)
+    model = torch.jit.trace(torch.nn.Sequential(_Block(), torch.nn.Linear(4, 2)),
+                            torch.randn(1, 3, 4)).to(dtype)
+    path = tmp_path / 'traced.pt'
+    torch.jit.save(model, str(path))
+    ours, ref = read_torchscript_tensors(str(path)), torch.jit.load(str(path)).state_dict()
+    assert set(ours) == set(ref) == {'0.ln.weight', '0.ln.bias', '0.mask', '0.scale',
+                                     '1.weight', '1.bias'}
+    for key, value in ref.items():
+        assert ours[key].dtype == value.dtype and torch.equal(ours[key], value), key
+
+
+def test_torchscript_code_is_not_run(tmp_path):
+    """A class with its own __setstate__ keeps its state in a form only its
+    code reads: refused, and the code never runs."""
+    from vtd_mm.models.clip.weights_file import read_clip_file
+    path = tmp_path / 'with_code.pt'
+    torch.jit.save(torch.jit.script(_WithSetstate()), str(path))
+    assert torch.equal(torch.jit.load(str(path)).weight, torch.full([3], 42.0))  # code ran
+    with pytest.raises(ValueError, match=r'own __setstate__.*VTD_MM_TRUSTED_TORCHSCRIPT=1'):
+        read_clip_file(str(path))
+
+
+def test_torchscript_archive_naming_other_globals_is_refused(tmp_path, monkeypatch):
+    """A data.pkl that names a function (os.system) is refused before anything
+    is called; the message says how to opt in to torch.jit.load."""
+    import pickle
+    import zipfile
+
+    from vtd_mm.models.clip.weights_file import read_clip_file
+    marker = tmp_path / 'ran'
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f'touch {marker}', ))
+    path = tmp_path / 'evil.pt'
+    with zipfile.ZipFile(path, 'w') as zf:
+        zf.writestr('evil/data.pkl', pickle.dumps(Evil(), protocol=2))
+        zf.writestr('evil/code/__torch__/m.py', 'class M(Module):\n  pass\n')
+    with pytest.raises(ValueError, match=r'names posix.system.*VTD_MM_TRUSTED_TORCHSCRIPT=1'):
+        read_clip_file(str(path))
+    assert not marker.exists()

@@ -1,6 +1,8 @@
 """CLIP weights files of every supported layout, read into open_clip's layout.
 
-Local files may be an OpenAI TorchScript archive, or a state dict in the
+Local files may be an OpenAI TorchScript archive (its tensors read as data,
+:mod:`.torchscript_archive`; its code runs only with
+``VTD_MM_TRUSTED_TORCHSCRIPT=1``), or a state dict in the
 OpenAI / open_clip layout (optionally wrapped in ``{'state_dict': ...}``, with
 a ``module.`` prefix, or in open_clip's ``text.*`` custom-text layout), saved
 with ``torch.save`` or as ``.safetensors``. (open_clip's own
@@ -8,15 +10,22 @@ with ``torch.save`` or as ``.safetensors``. (open_clip's own
 archives nor a training checkpoint given by mistake, and without this
 package's clear errors for empty or corrupt files.)
 """
+import logging
 import os
+import pickle
 import re
 import zipfile
 from dataclasses import dataclass, field
 from typing import Dict
 
 import torch
+from mmengine.logging import print_log
+
+from .torchscript_archive import read_torchscript_tensors
 
 VISUAL = 'visual'
+# the opt-in to torch.jit.load, which runs an archive's code
+TRUST_TORCHSCRIPT = 'VTD_MM_TRUSTED_TORCHSCRIPT'
 TEXT = 'text'
 _OPENAI_EXTRA_KEYS = ('input_resolution', 'context_length', 'vocab_size')
 _TEXT_PREFIXES = ('token_embedding.', 'positional_embedding', 'transformer.',
@@ -44,9 +53,21 @@ def read_clip_file(path: str):
     if path.endswith('.safetensors'):
         from safetensors.torch import load_file
         return load_file(path, device='cpu'), False
-    if _is_torchscript(path):
-        # OpenAI's release format; TorchScript archives are not pickles.
-        return torch.jit.load(path, map_location='cpu').state_dict(), True
+    if _is_torchscript(path):  # OpenAI's release format
+        if os.environ.get(TRUST_TORCHSCRIPT) == '1':
+            print_log(f'{TRUST_TORCHSCRIPT}=1: {path} is loaded with torch.jit.load, which '
+                      "runs the archive's code: only for files from a source you trust.",
+                      logger='current', level=logging.WARNING)
+            return torch.jit.load(path, map_location='cpu').state_dict(), True
+        try:
+            return read_torchscript_tensors(path), True
+        except (ValueError, pickle.UnpicklingError, KeyError, EOFError,
+                zipfile.BadZipFile) as err:
+            raise ValueError(
+                f'{path} is a TorchScript archive whose weights could not be read as data '
+                f'({err}). Its code is never run by default; to load it with '
+                f'torch.jit.load, which runs that code, set {TRUST_TORCHSCRIPT}=1 for a '
+                'file from a source you trust.') from err
     from ...engine.checkpoint_loader import read_checkpoint
     return read_checkpoint(path, 'cpu', what='CLIP weights file'), False
 
