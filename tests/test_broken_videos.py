@@ -95,7 +95,7 @@ def test_skipped_in_training_with_a_summary(data, tmp_path):
     assert 'epoch 1: skipped 3 undecodable videos (3 files)' in log
 
 
-def test_check_videos_tool(data, tmp_path):
+def test_check_videos_tool(data, tmp_path, capsys):
     sys.path.insert(0, os.path.join(ROOT, 'tools', 'data'))
     import check_videos
     result = check_videos.main([str(data / 'with_missing.txt'), '--data-prefix',
@@ -116,6 +116,11 @@ def test_check_videos_tool(data, tmp_path):
                               str(data / 'videos'), '--workers', '1', '--frames', '3',
                               '--out-dir', str(tmp_path / 'fast')])
     assert [b[2] for b in fast['broken']] == [b[2] for b in result['broken']]
+    for bad, said in ((['--frames=-1'], '--frames must be 0'),
+                      (['--workers', '0'], '--workers must be at least 1')):
+        with pytest.raises(SystemExit):
+            check_videos.main([str(data / 'with_missing.txt')] + bad)
+        assert said in capsys.readouterr().err
 
 
 def test_mmaction_browse_dataset_sees_every_transform(data):

@@ -2,6 +2,8 @@
 import glob
 import os
 
+import pytest
+
 from vtd_mm.datasets import LABEL_DIR, load_class_names
 from vtd_mm.demo.dataset import order_class_names
 from vtd_mm.demo.world import base_novel_split, class_names
@@ -28,3 +30,12 @@ def test_demo_world_label_maps():
     for name, names in (('all', class_names()), ('base', base), ('novel', novel),
                         ('order', order_class_names())):
         assert load_class_names(f'demo_world_{name}.txt') == names
+
+
+def test_empty_class_names_are_refused(tmp_path):
+    csv = tmp_path / 'labels.csv'
+    csv.write_text('id,name\n0,abseiling\n1,\n')
+    with pytest.raises(ValueError, match=r"row 2 \('1,'\) gives class 1 an empty name"):
+        load_class_names(str(csv))
+    with pytest.raises(ValueError, match=r'empty class names \(ids \[1\]\)'):
+        load_class_names(['abseiling', ' '])

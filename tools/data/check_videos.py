@@ -30,7 +30,12 @@ def parse_args(argv=None):
                    help='frames to decode per video, spread over it (default 0: all)')
     p.add_argument('--out-dir', help='where to write the report and the clean list '
                    '(default: next to LIST)')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.frames < 0:
+        p.error(f'--frames must be 0 (every frame) or a number of frames, got {args.frames}')
+    if args.workers < 1:
+        p.error(f'--workers must be at least 1, got {args.workers}')
+    return args
 
 
 def check_video(path: str, frames: int = 0, chunk: int = 64):

@@ -31,6 +31,9 @@ def _parse_csv_rows(rows, path):
         if idx in entries:
             raise ValueError(f'{path}: class id {idx} appears twice.')
         entries[idx] = ','.join(row[1:]).strip()
+        if not entries[idx]:
+            raise ValueError(f'{path}: row {line} ({",".join(row)!r}) gives class {idx} '
+                             'an empty name; write "id,name".')
     if sorted(entries) != list(range(len(entries))):
         raise ValueError(f'{path}: class ids must be 0..{len(entries) - 1} '
                          'without gaps.')
@@ -81,6 +84,9 @@ def load_class_names(source: ClassNames) -> List[str]:
             names = _read_txt(path)
     if not names:
         raise ValueError(f'The label set {source!r} is empty.')
+    empty = [i for i, n in enumerate(names) if not n.strip()]
+    if empty:
+        raise ValueError(f'The label set {source!r} has empty class names (ids {empty[:5]}).')
     return names
 
 
