@@ -151,3 +151,50 @@ def test_torchscript_archive_naming_other_globals_is_refused(tmp_path, monkeypat
     with pytest.raises(ValueError, match=r'names posix.system.*VTD_MM_TRUSTED_TORCHSCRIPT=1'):
         read_clip_file(str(path))
     assert not marker.exists()
+
+
+def test_outputs_never_replace_inputs_or_existing_files(tmp_path, monkeypatch):
+    """export_student.py (and publish_checkpoint.py, same helpers): OUT = the
+    input is refused and the input is intact; an existing OUT needs
+    --overwrite; a save that fails leaves the old file and no part file."""
+    ckpt = tmp_path / 'epoch_1.pth'
+    torch.save(dict(state_dict={'student.w': torch.ones(2)}, meta={}), ckpt)
+    before = ckpt.read_bytes()
+    with pytest.raises(SystemExit, match='is the input'):
+        export_student.main([str(ckpt), str(tmp_path / '.' / 'epoch_1.pth')])
+    assert ckpt.read_bytes() == before
+    out = tmp_path / 'student.pth'
+    out.write_bytes(b'a file of the user')
+    with pytest.raises(SystemExit, match='student.pth exists.*--overwrite'):
+        export_student.main([str(ckpt), str(out)])
+    assert out.read_bytes() == b'a file of the user'
+
+    def disk_full(obj, path, *args, **kwargs):
+        with open(path, 'wb') as f:
+            f.write(b'half a checkpoint')
+        raise OSError(28, 'No space left on device')
+    monkeypatch.setattr(export_student.torch, 'save', disk_full)
+    with pytest.raises(OSError, match='No space left'):
+        export_student.main([str(ckpt), str(out), '--overwrite'])
+    assert out.read_bytes() == b'a file of the user'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['epoch_1.pth', 'student.pth']
+    monkeypatch.undo()
+    export_student.main([str(ckpt), str(out), '--overwrite'])
+    assert torch.load(out, weights_only=True)['state_dict']['w'].sum() == 2
+
+
+def test_publish_checkpoint_refuses_its_input_and_existing_files(tmp_path):
+    import publish_checkpoint
+    cfg = os.path.join(ROOT, 'tests', 'configs', 'vtd_tiny.py')
+    ckpt = tmp_path / 'epoch_2.pth'
+    ckpt.write_bytes(b'a training checkpoint with its optimizer')
+    for out, said in ((ckpt, 'is the input'), (tmp_path / 'sub' / '..' / 'epoch_2.pth',
+                                                'is the input')):
+        with pytest.raises(SystemExit, match=said):
+            publish_checkpoint.main([cfg, str(ckpt), str(out)])
+    other = tmp_path / 'published.pth'
+    other.write_bytes(b'x')
+    with pytest.raises(SystemExit, match='exists.*--overwrite'):
+        publish_checkpoint.main([cfg, str(ckpt), str(other)])
+    assert ckpt.read_bytes() == b'a training checkpoint with its optimizer'
+    assert other.read_bytes() == b'x'

@@ -13,14 +13,20 @@ import os.path as osp
 import torch
 
 import vtd_mm  # noqa: F401
-from vtd_mm.utils import NotALiteral, read_assignment
+from vtd_mm.utils import (NotALiteral, OutputRefused, check_output, read_assignment,
+                          write_atomically)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('checkpoint', help='checkpoint of a RecognizerDistiller run')
     p.add_argument('out', help='output checkpoint of the student alone')
+    p.add_argument('--overwrite', action='store_true', help='replace OUT if it exists')
     args = p.parse_args(argv)
+    try:
+        check_output(args.out, [args.checkpoint], args.overwrite)
+    except OutputRefused as err:
+        raise SystemExit(str(err))
     ckpt = torch.load(args.checkpoint, map_location='cpu', weights_only=True)
     state = ckpt.get('state_dict', ckpt)
     student = {k[len('student.'):]: v for k, v in state.items() if k.startswith('student.')}
@@ -31,7 +37,7 @@ def main(argv=None):
     view = student_input(meta)
     if view:
         meta['student_input'] = view
-    torch.save(dict(state_dict=student, meta=meta), args.out)
+    write_atomically(args.out, lambda tmp: torch.save(dict(state_dict=student, meta=meta), tmp))
     print(f'wrote {args.out}: {len(student)} tensors of the student')
     if view:
         print(f'note: the student was trained and validated on student_input={view} of '

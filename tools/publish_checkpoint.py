@@ -20,6 +20,7 @@ from mmengine.runner.checkpoint import get_state_dict, load_checkpoint, weights_
 
 import vtd_mm  # noqa: F401
 from vtd_mm.engine import frozen_clip_towers
+from vtd_mm.utils import OutputRefused, check_output, write_atomically
 
 
 def parse_args(argv=None):
@@ -29,11 +30,16 @@ def parse_args(argv=None):
     p.add_argument('out', help='output file (.pth)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config settings, key=value (e.g. the CLIP weights path)')
+    p.add_argument('--overwrite', action='store_true', help='replace OUT if it exists')
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    try:
+        check_output(args.out, [args.checkpoint, args.config], args.overwrite)
+    except OutputRefused as err:
+        raise SystemExit(str(err))
     from mmaction.registry import MODELS
     from mmaction.utils import register_all_modules
     register_all_modules()
@@ -47,8 +53,8 @@ def main(argv=None):
     meta['clip_files'] = {prefix.rstrip('.'): osp.basename(tower.clip_file)
                           for prefix, tower in frozen_clip_towers(model)}
     meta['published_from'] = osp.basename(args.checkpoint)
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    torch.save(dict(state_dict=weights_to_cpu(get_state_dict(model)), meta=meta), args.out)
+    published = dict(state_dict=weights_to_cpu(get_state_dict(model)), meta=meta)
+    write_atomically(args.out, lambda tmp: torch.save(published, tmp))
     with open(args.out, 'rb') as f:
         sha = hashlib.sha256(f.read()).hexdigest()
     size = os.path.getsize(args.out) / 2**20
