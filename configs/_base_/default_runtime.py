@@ -5,7 +5,8 @@
 #   (save_clip_weights=True writes full ones; tools/publish_checkpoint.py too);
 # - SkippedVideosHook names the videos a dataset with skip_broken=True skipped;
 # - FrameTokenVisualizationHook draws test videos with each frame's class name
-#   (tools/test.py --show-dir / --show).
+#   (tools/test.py --show-dir / --show);
+# - NonFiniteHook stops a run at the first NaN / Inf loss or score.
 _base_ = ['mmaction::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['vtd_mm'], allow_failed_imports=False)
@@ -14,5 +15,5 @@ default_hooks = dict(
     checkpoint=dict(max_keep_ckpts=3),
     visualization=dict(type='FrameTokenVisualizationHook', enable=False))
 custom_hooks = [dict(type='LabelSetHook'), dict(type='SmallCheckpointHook'),
-                dict(type='SkippedVideosHook')]
+                dict(type='SkippedVideosHook'), dict(type='NonFiniteHook')]
 randomness = dict(seed=1024, deterministic=False)

@@ -153,6 +153,10 @@ def recognize(model, videos: Sequence[str], labels=None, top_k: int = 5,
 
 def _describe(path, pred, names, sampled, top_k):
     scores = pred.pred_score.float()
+    if not bool(torch.isfinite(scores).all()):
+        raise FloatingPointError(
+            f'{path}: the model gives NaN or infinite scores; its weights or the '
+            "checkpoint are damaged (a run that diverged): check the checkpoint's losses.")
     k = min(top_k, len(scores))
     top = torch.topk(scores, k)
     views = []

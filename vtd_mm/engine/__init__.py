@@ -3,6 +3,7 @@ from .checkpoint_loader import CheckpointFileError, read_checkpoint, register_ch
 from .frame_token_visualization_hook import FrameTokenVisualizationHook
 from .label_set_hook import LabelSetHook, dataset_class_names, label_set_heads
 from .named_sets_test_loop import NamedSetsTestLoop
+from .non_finite_hook import NonFiniteHook
 from .runner_setup import (KeyValueAction, build_runner, hold_effective_batch, load_config,
                            prepare_config, run_logged)
 from .skipped_videos_hook import SkippedVideosHook
@@ -13,7 +14,7 @@ register_checked_loader()
 
 __all__ = [
     'AutocastOptimWrapper', 'CheckpointFileError', 'FrameTokenVisualizationHook',
-    'KeyValueAction', 'LabelSetHook', 'NamedSetsTestLoop', 'SkippedVideosHook',
+    'KeyValueAction', 'LabelSetHook', 'NamedSetsTestLoop', 'NonFiniteHook', 'SkippedVideosHook',
     'SmallCheckpointHook', 'VTDOptimWrapperConstructor', 'build_runner',
     'dataset_class_names', 'frozen_clip_towers', 'hold_effective_batch', 'label_set_heads',
     'load_config',

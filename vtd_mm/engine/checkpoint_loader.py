@@ -17,6 +17,8 @@ import zipfile
 import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from ..utils import listed, non_finite_names
+
 
 class CheckpointFileError(RuntimeError):
     """A checkpoint file that cannot be read."""
@@ -47,7 +49,7 @@ def read_checkpoint(filename: str, map_location=None, what: str = 'checkpoint'):
                 f'{filename} ({size} bytes) is not a PyTorch {what} (it starts with '
                 f'{head!r}): pass the right file.')
     try:
-        return torch.load(filename, map_location=map_location, weights_only=True)
+        checkpoint = torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         raise CheckpointFileError(
             f'{what} {filename} holds Python objects that the safe loader '
@@ -59,6 +61,14 @@ def read_checkpoint(filename: str, map_location=None, what: str = 'checkpoint'):
         raise CheckpointFileError(
             truncated + f' or not a PyTorch checkpoint ({type(err).__name__}: {first}). '
             'Copy it again or use an earlier checkpoint.') from err
+    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else {}
+    bad = non_finite_names(state) if isinstance(state, dict) else []
+    if bad:
+        raise CheckpointFileError(
+            f'{what} {filename} holds NaN or infinite values in {listed(bad)}: the run '
+            'that wrote it diverged (a learning rate too high, fp16 overflow). Use a '
+            'checkpoint from before it diverged.')
+    return checkpoint
 
 
 def register_checked_loader() -> None:

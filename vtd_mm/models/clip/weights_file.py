@@ -21,6 +21,7 @@ from typing import Dict
 import torch
 from mmengine.logging import print_log
 
+from ...utils import listed, non_finite_names
 from .torchscript_archive import read_torchscript_tensors
 
 VISUAL = 'visual'
@@ -112,7 +113,19 @@ def normalise(obj, path: str):
             continue
         if v.dtype == torch.float16 and k.endswith('weight'):
             openai = True  # OpenAI ships fp16; open_clip checkpoints are fp32
-        sd[k] = v.float() if v.is_floating_point() else v
+        sd[k] = v
+    not_float = sorted(k for k, v in sd.items() if not v.is_floating_point())
+    if not_float:
+        dtypes = sorted({str(sd[k].dtype) for k in not_float})
+        raise ValueError(
+            f'{path} holds {"/".join(dtypes)} tensors ({listed(not_float)}): CLIP\'s weights '
+            'are floating point; a quantised or converted file would give wrong features. '
+            'Use the original CLIP weights file.')
+    bad = non_finite_names(sd)
+    if bad:
+        raise ValueError(f'{path} holds NaN or infinite values in {listed(bad)}: the file is '
+                         'damaged; use the original CLIP weights file.')
+    sd = {k: v.float() for k, v in sd.items()}
     if 'visual.conv1.weight' not in sd and 'ln_final.weight' not in sd:
         raise ValueError(
             f'{path} does not look like CLIP weights in the OpenAI / open_clip '
