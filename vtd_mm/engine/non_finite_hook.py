@@ -20,7 +20,8 @@ class NonFiniteHook(Hook):
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         bad = {k: float(v) for k, v in (outputs or {}).items()
-               if torch.is_tensor(v) and v.numel() == 1 and not math.isfinite(float(v))}
+               if (isinstance(v, (int, float)) or torch.is_tensor(v) and v.numel() == 1)
+               and not math.isfinite(float(v))}
         if bad:
             raise FloatingPointError(
                 f'training diverged at epoch {runner.epoch + 1}, iteration {runner.iter + 1}: '
