@@ -142,7 +142,6 @@ def mmaction_train_config(argv, monkeypatch):
 
 @pytest.mark.parametrize('argv', [
     [],
-    ['--work-dir', 'a', '--resume'],
     ['--resume', 'x.pth', '--no-validate'],
     ['--work-dir', 'a', '--cfg-options', 'work_dir=b', 'resume=True', 'load_from=y.pth'],
     ['--cfg-options', 'train_cfg.max_epochs=3', 'randomness.seed=7'],
@@ -228,3 +227,25 @@ def test_collate_fn_of_mmaction2_bases_loses_its_scope_key(tmp_path):
         type='repeat_pseudo_collate', _scope_='mmaction')
     assert config([str(child)]).train_dataloader.collate_fn == dict(
         type='repeat_pseudo_collate')
+
+
+def test_resume_without_last_checkpoint(tmp_path, monkeypatch):
+    """One deliberate difference: MMAction2's tool (mmengine) resumes from
+    ``last_checkpoint`` only and starts a new run, over the old epoch files,
+    when it is missing; here --resume takes the newest complete checkpoint, or
+    says there is nothing to resume."""
+    import torch
+    work = tmp_path / 'work'
+    work.mkdir()
+    argv = [TINY_CFG, '--work-dir', str(work), '--resume']
+    theirs = mmaction_train_config(argv, monkeypatch)
+    assert theirs.resume is True and theirs.load_from is None   # then: a new run
+    with pytest.raises(SystemExit, match='nothing to resume in .*work'):
+        config(argv)
+    for epoch in (1, 2, 10):
+        torch.save(dict(state_dict={}, meta=dict(epoch=epoch)), work / f'epoch_{epoch}.pth')
+    (work / 'epoch_11.pth').write_bytes((work / 'epoch_10.pth').read_bytes()[:100])  # cut short
+    assert config(argv).load_from == str(work / 'epoch_10.pth')
+    (work / 'last_checkpoint').write_text(str(work / 'epoch_2.pth'))
+    assert config(argv).load_from == str(work / 'epoch_2.pth')
+    assert config(argv + ['x.pth']).load_from == 'x.pth'

@@ -7,8 +7,8 @@ import argparse
 import os
 
 import torch
-from vtd_mm.engine import (KeyValueAction, build_runner, load_config, prepare_config,
-                           run_logged)
+from vtd_mm.engine import (KeyValueAction, build_runner, latest_checkpoint, load_config,
+                           prepare_config, run_logged)
 
 
 def parse_args(argv=None):
@@ -80,7 +80,16 @@ def merge_args(cfg, args):
 def make_config(args):
     """The config a run of this tool uses."""
     cfg = merge_args(load_config(args.config), args)
-    return prepare_config(cfg, args.config, None, args.launcher)
+    cfg = prepare_config(cfg, args.config, None, args.launcher)
+    if args.resume == 'auto' and cfg.get('resume') and cfg.get('load_from') is None:
+        latest = latest_checkpoint(cfg.work_dir)
+        if latest is None:
+            raise SystemExit(
+                f'--resume: nothing to resume in {cfg.work_dir} (no last_checkpoint and no '
+                'complete epoch_N.pth / iter_N.pth). Start a new run without --resume, or '
+                'give the checkpoint: --resume CKPT.')
+        cfg.load_from = latest
+    return cfg
 
 
 def main(argv=None):

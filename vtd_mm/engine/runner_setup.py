@@ -4,6 +4,8 @@ import argparse
 import logging
 import os
 import os.path as osp
+import re
+import zipfile
 
 import torch
 from mmengine.config import Config, DictAction
@@ -86,6 +88,29 @@ def load_config(path: str):
             raise SystemExit(f'{scope}::{rel} is not a config of the installed {scope} '
                              f'(looked for {path}).')
     return Config.fromfile(path)
+
+
+def latest_checkpoint(work_dir: str):
+    """The checkpoint to resume from in ``work_dir``: the one ``last_checkpoint``
+    names when it exists, else the newest complete ``epoch_N.pth`` /
+    ``iter_N.pth`` (a copied folder, a run killed before it wrote
+    ``last_checkpoint``); None when there is none. A file cut short by an
+    interrupted save is not a complete zip and is passed over."""
+    if not osp.isdir(work_dir):
+        return None
+    record = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(record):
+        with open(record) as f:
+            named = f.read().strip()
+        if named and osp.isfile(named) and zipfile.is_zipfile(named):
+            return named
+    found = []
+    for name in os.listdir(work_dir):
+        match = re.fullmatch(r'(epoch|iter)_(\d+)\.pth', name)
+        path = osp.join(work_dir, name)
+        if match and zipfile.is_zipfile(path):
+            found.append((int(match.group(2)), osp.getmtime(path), path))
+    return max(found)[2] if found else None
 
 
 def build_runner(cfg):
