@@ -108,7 +108,7 @@ def test_show_dir_draws_every_interval_th_video(tmp_path):
         os.environ.pop('VTD_TINY_DATA')
     assert 'acc/top1' in metrics
     drawn = sorted(os.listdir(show))
-    assert drawn == ['val_blue_0.png', 'val_red_0.png'], drawn
+    assert drawn == ['00001_val_red_0.png', '00003_val_blue_0.png'], drawn
     import cv2
     strip = cv2.imread(str(show / drawn[0]))
     assert strip is not None and strip.shape[1] > strip.shape[0]  # frames side by side
@@ -140,3 +140,27 @@ def test_protocol_config_tests_every_set_and_dumps_one_file_per_set(tmp_path):
         with open(tmp_path / f'out.{name}.pkl', 'rb') as f:
             assert len(pickle.load(f)) == 3  # one record per video of the set
     assert not (tmp_path / 'out.pkl').exists()
+
+
+def test_show_dir_names_are_unique_for_videos_of_the_same_name():
+    from types import SimpleNamespace
+
+    from mmengine.dataset import DefaultSampler
+    from mmengine.structures import BaseDataElement
+
+    from vtd_mm.engine import FrameTokenVisualizationHook
+
+    class Listed:
+        files = ['a/0001.mp4', 'b/0001.mp4', 'c/0001.mp4']
+
+        def __len__(self):
+            return len(self.files)
+
+        def get_data_info(self, i):
+            return dict(filename=self.files[i])
+    hook = FrameTokenVisualizationHook()
+    dataset = Listed()
+    hook._loader = SimpleNamespace(dataset=dataset,
+                                   sampler=DefaultSampler(dataset, shuffle=False))
+    names = [hook._video_name(BaseDataElement(), i) for i in range(3)]
+    assert names == ['00001_0001', '00002_0001', '00003_0001']

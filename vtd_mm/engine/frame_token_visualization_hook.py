@@ -75,18 +75,24 @@ class FrameTokenVisualizationHook(Hook):
             self._draw_one(runner, self._video_name(sample, index), video, sample)
 
     def _video_name(self, sample, index: int) -> str:
-        """The video's file name: MMAction2 does not pack it into the sample,
-        so it is read from the dataset where the sampler's order is known
-        (mmengine's DefaultSampler without shuffling: rank r takes the
-        indices r, r + W, r + 2W, ...); else the sample's number."""
+        """``<position in the list>_<file name>``, unique also for videos of
+        the same name in other folders. MMAction2 does not pack the file name
+        into the sample, so it is read from the dataset where the sampler's
+        order is known (mmengine's DefaultSampler without shuffling: rank r
+        takes the indices r, r + W, r + 2W, ...); else the sample's number on
+        this process and the rank."""
         filename = sample.get('filename')
         sampler = getattr(self._loader, 'sampler', None)
-        if filename is None and isinstance(sampler, DefaultSampler) and not sampler.shuffle:
-            rank, world_size = get_dist_info()
+        rank, world_size = get_dist_info()
+        if isinstance(sampler, DefaultSampler) and not sampler.shuffle:
             position = rank + index * world_size
-            if position < len(self._loader.dataset):
+            if filename is None and position < len(self._loader.dataset):
                 filename = self._loader.dataset.get_data_info(position).get('filename')
-        return osp.splitext(osp.basename(filename))[0] if filename else str(index)
+            number = f'{position + 1:05d}'
+        else:
+            number = f'{index + 1:05d}' + (f'_rank{rank}' if world_size > 1 else '')
+        stem = osp.splitext(osp.basename(filename))[0] if filename else 'video'
+        return f'{number}_{stem}'
 
     def _draw_one(self, runner, name: str, video, sample) -> None:
         from ..apis.explain import save_frame_strip
