@@ -249,3 +249,16 @@ def test_resume_without_last_checkpoint(tmp_path, monkeypatch):
     (work / 'last_checkpoint').write_text(str(work / 'epoch_2.pth'))
     assert config(argv).load_from == str(work / 'epoch_2.pth')
     assert config(argv + ['x.pth']).load_from == 'x.pth'
+
+
+def test_cfg_options_on_a_variable_of_the_file_warn(mmlog):
+    """``max_epochs`` of the demo configs is read when the file is parsed:
+    setting it afterwards changes nothing, and the tool says where to set it."""
+    from .conftest import warnings_logged
+    demo = os.path.join(ROOT, 'configs', 'demo', 'vtd_demo_full.py')
+    cfg = config([demo, '--cfg-options', 'max_epochs=1', 'train_cfg.val_interval=2'])
+    assert cfg.train_cfg.max_epochs != 1
+    said = [m for m in warnings_logged(mmlog) if '--cfg-options' in m]
+    assert len(said) == 1, said
+    assert 'max_epochs is a variable of the config file' in said[0]
+    assert 'set train_cfg.max_epochs=... instead' in said[0]

@@ -14,7 +14,7 @@ import os
 import os.path as osp
 
 from vtd_mm.engine import (KeyValueAction, build_runner, load_config, prepare_config,
-                           run_logged)
+                           run_logged, warn_unread_options)
 
 
 def parse_args(argv=None):
@@ -85,6 +85,7 @@ def make_config(args):
     cfg.launcher = args.launcher
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+        warn_unread_options(cfg, args.cfg_options)
     cfg = prepare_config(cfg, args.config, args.work_dir, args.launcher)
     cfg.load_from = args.checkpoint
     return cfg

@@ -8,7 +8,7 @@ import os
 
 import torch
 from vtd_mm.engine import (KeyValueAction, build_runner, latest_checkpoint, load_config,
-                           prepare_config, run_logged)
+                           prepare_config, run_logged, warn_unread_options)
 
 
 def parse_args(argv=None):
@@ -74,6 +74,7 @@ def merge_args(cfg, args):
     # as in MMAction2's tools/train.py: --cfg-options last, over every flag
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+        warn_unread_options(cfg, args.cfg_options)
     return cfg
 
 

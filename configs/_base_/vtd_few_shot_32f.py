@@ -2,7 +2,8 @@
 # depth 12 (vision and text), effective batch 8 (8 GPUs x 1 clip), AdamW.
 # The authors give 50-100 epochs and lr 8e-4 .. 8e-3 without a value per K; we
 # use 50 epochs and 8e-3 for every K, ViFi-CLIP's few-shot prompting setting
-# (inside that range). Override base_lr / max_epochs to tune.
+# (inside that range). To tune, set train_cfg.max_epochs / optim_wrapper.optimizer.lr
+# (max_epochs / base_lr are read here, when this file is parsed).
 _base_ = ['vtd_protocol_32f.py']
 
 n_ctx, depth = 10, 12

@@ -5,7 +5,7 @@ from .label_set_hook import LabelSetHook, dataset_class_names, label_set_heads
 from .named_sets_test_loop import NamedSetsTestLoop
 from .non_finite_hook import NonFiniteHook
 from .runner_setup import (KeyValueAction, build_runner, hold_effective_batch, latest_checkpoint,
-                           load_config, prepare_config, run_logged)
+                           load_config, prepare_config, run_logged, warn_unread_options)
 from .skipped_videos_hook import SkippedVideosHook
 from .small_checkpoint_hook import SmallCheckpointHook, frozen_clip_towers
 from .vtd_optim_wrapper_constructor import VTDOptimWrapperConstructor
@@ -18,5 +18,6 @@ __all__ = [
     'SmallCheckpointHook', 'VTDOptimWrapperConstructor', 'build_runner',
     'dataset_class_names', 'frozen_clip_towers', 'hold_effective_batch', 'label_set_heads',
     'latest_checkpoint', 'load_config',
-    'prepare_config', 'read_checkpoint', 'register_checked_loader', 'run_logged'
+    'prepare_config', 'read_checkpoint', 'register_checked_loader', 'run_logged',
+    'warn_unread_options'
 ]

@@ -90,6 +90,49 @@ def load_config(path: str):
     return Config.fromfile(path)
 
 
+# top-level keys a run reads after the config is parsed: mmengine's Runner,
+# MMAction2's and vtd_mm's tools
+RUN_KEYS = frozenset((
+    'model', 'work_dir', 'experiment_name', 'train_dataloader', 'val_dataloader',
+    'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg', 'auto_scale_lr', 'optim_wrapper',
+    'param_scheduler', 'val_evaluator', 'test_evaluator', 'default_hooks', 'custom_hooks',
+    'data_preprocessor', 'load_from', 'resume', 'launcher', 'env_cfg', 'log_processor',
+    'log_level', 'visualizer', 'default_scope', 'randomness', 'runner_type',
+    'model_wrapper_cfg', 'compile', 'strategy', 'custom_imports', 'effective_batch_size',
+    'test_sets', 'dist_params'))
+
+
+def _paths_of(node, key, prefix=''):
+    """Dotted paths of entries named ``key`` inside ``node``."""
+    found = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            path = f'{prefix}{k}'
+            if k == key and prefix:
+                found.append(path)
+            found += _paths_of(v, key, path + '.')
+    elif isinstance(node, (list, tuple)):
+        for i, v in enumerate(node):
+            found += _paths_of(v, key, f'{prefix}{i}.')
+    return found
+
+
+def warn_unread_options(cfg, options) -> None:
+    """Warn for each ``--cfg-options`` key whose top-level name is a variable
+    of the config file (``max_epochs = 80``): it was read while the file was
+    parsed, so setting it afterwards changes nothing."""
+    for key in options or {}:
+        top = key.split('.')[0]
+        if top in RUN_KEYS:
+            continue
+        where = [p for p in _paths_of(cfg.to_dict(), top) if p.split('.')[0] in RUN_KEYS]
+        hint = (f': set {", ".join(f"{p}=..." for p in where[:3])} instead' if where
+                else ': set the entries that use it instead')
+        print_log(f'--cfg-options {key}: {top} is a variable of the config file, read when '
+                  f'the file was parsed; setting it now changes nothing{hint}.',
+                  logger='current', level=logging.WARNING)
+
+
 def latest_checkpoint(work_dir: str):
     """The checkpoint to resume from in ``work_dir``: the one ``last_checkpoint``
     names when it exists, else the newest complete ``epoch_N.pth`` /
