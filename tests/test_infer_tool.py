@@ -39,6 +39,16 @@ def test_zero_shot_with_typed_words(videos, tmp_path, monkeypatch):  # noqa: F81
         assert picture.shape[1] > 4 * picture.shape[0]             # a strip of 8 frames
         assert len(decord.VideoReader(r['mp4'])) == 64
     assert saved['results'] == json.loads(json.dumps(results))
+    # the same --out-dir again: refused before the model runs, the files intact
+    before = (out / 'results.json').read_bytes()
+    with pytest.raises(SystemExit, match=r'5 of the outputs exist in .*results.json.*'
+                                         '--overwrite to replace them'):
+        infer.main([DEMO_CFG, str(root), '--labels', WORDS, '--out-dir', str(out), '--mp4'])
+    assert (out / 'results.json').read_bytes() == before
+    infer.main([DEMO_CFG, str(root), '--labels', 'red circle,blue square', '--out-dir', str(out),
+                '--overwrite'])
+    assert json.loads((out / 'results.json').read_text())['results'][0]['label_set'] == 2
+    assert not [f for f in os.listdir(out) if '.part' in f]
 
 
 def test_api_matches_inference_recognizer_and_restores_labels(videos, checkpoints):  # noqa: F811

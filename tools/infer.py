@@ -16,7 +16,6 @@ length: the config's test pipeline samples, resizes and crops.
 """
 import argparse
 import json
-import os
 import os.path as osp
 
 from mmengine.config import Config
@@ -24,6 +23,7 @@ from mmengine.config import Config
 from vtd_mm.apis import (collect_videos, draw_strip, format_result, frozen_clip_options,
                          init_recognizer, recognize, write_annotated_video)
 from vtd_mm.engine import KeyValueAction
+from vtd_mm.utils import OutputRefused, check_output, write_atomically
 
 CHECKPOINT_EXTENSIONS = ('.pth', '.pt', '.ckpt')
 
@@ -41,6 +41,8 @@ def parse_args(argv=None):
     p.add_argument('--views', type=int, help='clips per video (default: the config\'s)')
     p.add_argument('--out-dir', help='write results.json, a PNG per video (and --mp4 videos)')
     p.add_argument('--mp4', action='store_true', help='also write an annotated MP4 per video')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace files of the same names in --out-dir')
     p.add_argument('--data-prefix', help='folder the paths of a list are relative to')
     p.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
     p.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
@@ -57,9 +59,32 @@ def parse_args(argv=None):
     return args
 
 
+def output_paths(args, videos):
+    """What ``--out-dir`` will hold: results.json and per video a PNG (and an
+    MP4), named by its position and file name."""
+    stems = [f'{n:04d}_' + osp.splitext(osp.basename(v))[0] for n, v in enumerate(videos)]
+    paths = dict(json=osp.join(args.out_dir, 'results.json'))
+    for n, stem in enumerate(stems):
+        paths[n, 'png'] = osp.join(args.out_dir, stem + '.png')
+        if args.mp4:
+            paths[n, 'mp4'] = osp.join(args.out_dir, stem + '.mp4')
+    return paths
+
+
 def main(argv=None):
     args = parse_args(argv)
     videos = collect_videos(args.inputs, args.data_prefix)
+    paths = output_paths(args, videos) if args.out_dir else {}
+    existing = [p for p in paths.values() if osp.exists(p)]
+    if existing and not args.overwrite:  # before the model runs
+        raise SystemExit(f'{len(existing)} of the outputs exist in {args.out_dir} '
+                         f'({", ".join(existing[:3])}{", ..." if len(existing) > 3 else ""}): '
+                         'give another --out-dir, or --overwrite to replace them.')
+    for path in paths.values():
+        try:
+            check_output(path, videos + [args.config], overwrite=True)
+        except OutputRefused as err:
+            raise SystemExit(str(err))
     labels = args.labels if args.labels is not None else args.label_file
     options = dict(args.cfg_options or {})
     if args.checkpoint is None:
@@ -77,17 +102,21 @@ def main(argv=None):
     for result in results:
         print(format_result(result))
     if args.out_dir:
-        os.makedirs(args.out_dir, exist_ok=True)
+        # each file whole or not at all (a temporary file, renamed when complete)
         for n, result in enumerate(results):
-            stem = f'{n:04d}_' + osp.splitext(osp.basename(result['video']))[0]
             if result['views'][0]['frames'][0]['index'] is not None:
-                result['png'] = draw_strip(result, osp.join(args.out_dir, stem + '.png'))
+                write_atomically(paths[n, 'png'], lambda tmp: draw_strip(result, tmp))
+                result['png'] = paths[n, 'png']
             if args.mp4:
-                result['mp4'] = write_annotated_video(result, osp.join(args.out_dir, stem + '.mp4'))
-        out = osp.join(args.out_dir, 'results.json')
-        with open(out, 'w') as f:
-            json.dump(dict(config=args.config, checkpoint=args.checkpoint, results=results), f,
-                      indent=1)
+                write_atomically(paths[n, 'mp4'],
+                                 lambda tmp: write_annotated_video(result, tmp))
+                result['mp4'] = paths[n, 'mp4']
+        summary = dict(config=args.config, checkpoint=args.checkpoint, results=results)
+
+        def dump(tmp):
+            with open(tmp, 'w') as f:
+                json.dump(summary, f, indent=1)
+        write_atomically(paths['json'], dump)
         print(f'written to {args.out_dir}: results.json, {len(results)} PNG'
               + (f', {len(results)} MP4' if args.mp4 else ''))
     return results

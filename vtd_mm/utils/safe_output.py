@@ -29,7 +29,9 @@ def write_atomically(path: str, write: Callable[[str], None]) -> None:
     part of the new one."""
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix='.part', dir=folder)
+    # the extension stays last: writers that choose the format by it (PNG, MP4)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.',
+                               suffix='.part' + osp.splitext(path)[1], dir=folder)
     os.close(fd)
     try:
         write(tmp)
