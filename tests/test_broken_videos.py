@@ -142,3 +142,22 @@ def test_mmaction_browse_dataset_sees_every_transform(data):
     names = [step['name'] for step in seen]
     assert names == ['DecordDecode', 'Resize', 'RandomCrop', 'Flip']
     assert seen[0]['imgs'][0].shape == (48, 64, 3) and seen[-1]['imgs'][0].shape == (32, 32, 3)
+
+
+def test_lists_that_are_not_regular_files_are_refused(data, tmp_path):
+    """A FIFO as the list would block the reader; a device would fill memory."""
+    fifo = tmp_path / 'list.fifo'
+    os.mkfifo(fifo)
+    def build(path):
+        cfg = dataset_cfg(data)
+        cfg.ann_file = path
+        return DATASETS.build(cfg)
+    for path in (str(fifo), '/dev/zero', str(tmp_path)):
+        with pytest.raises(ValueError, match='is not a regular file'):
+            build(path)
+    with pytest.raises(FileNotFoundError, match='annotation list not found'):
+        build(str(tmp_path / 'gone.txt'))
+    sys.path.insert(0, os.path.join(ROOT, 'tools', 'data'))
+    import check_videos
+    with pytest.raises(SystemExit, match='is not a regular file'):
+        check_videos.main([str(fifo)])

@@ -70,6 +70,9 @@ def _check(job):
 def main(argv=None):
     args = parse_args(argv)
     from mmengine.utils import ProgressBar
+    if not osp.isfile(args.list):  # a FIFO would block, /dev/zero fill memory
+        raise SystemExit(f'{args.list} is not a regular file (missing, a folder, a FIFO or '
+                         'a device): give the path of the annotation list.')
     with open(args.list) as f:
         entries = [(i + 1, line.rstrip('\n')) for i, line in enumerate(f) if line.strip()]
     jobs = [(n, line, osp.join(args.data_prefix, line.split()[0]), args.frames)

@@ -3,6 +3,8 @@ from mmengine.dataset import Compose
 from mmaction.datasets import VideoDataset
 from mmaction.registry import DATASETS
 
+from ..utils import check_list_file
+
 # transforms that open or decode the video file
 DECODING = ('DecordInit', 'DecordDecode', 'PyAVInit', 'PyAVDecode',
             'PyAVDecodeMotionVector', 'OpenCVInit', 'OpenCVDecode')
@@ -84,6 +86,10 @@ class CheckedVideoDataset(VideoDataset):
         self.skip_broken = skip_broken
         super().__init__(*args, **kwargs)
         self.pipeline = DecodingCheckedCompose(self.pipeline.transforms)
+
+    def load_data_list(self):
+        check_list_file(self.ann_file)
+        return super().load_data_list()
 
     def prepare_data(self, idx: int):
         data = self.get_data_info(idx)

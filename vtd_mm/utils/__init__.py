@@ -1,6 +1,6 @@
 from .config_literals import NotALiteral, read_assignment
 from .finite import listed, non_finite_names
-from .safe_output import OutputRefused, check_output, write_atomically
+from .safe_output import OutputRefused, check_list_file, check_output, write_atomically
 
-__all__ = ['NotALiteral', 'OutputRefused', 'check_output', 'listed', 'non_finite_names',
-           'read_assignment', 'write_atomically']
+__all__ = ['NotALiteral', 'OutputRefused', 'check_list_file', 'check_output', 'listed',
+           'non_finite_names', 'read_assignment', 'write_atomically']

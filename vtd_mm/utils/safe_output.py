@@ -42,3 +42,13 @@ def write_atomically(path: str, write: Callable[[str], None]) -> None:
         if osp.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def check_list_file(path: str, what: str = 'annotation list') -> None:
+    """A list read line by line must be a regular file: a FIFO would block the
+    reader and a device (/dev/zero) would fill memory."""
+    if not osp.exists(path):
+        raise FileNotFoundError(f'{what} not found: {path}')
+    if not osp.isfile(path):
+        raise ValueError(f'{what} {path} is not a regular file (a folder, a FIFO or a '
+                         'device): give the path of a text file.')
