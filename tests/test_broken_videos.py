@@ -116,6 +116,26 @@ def test_check_videos_tool(data, tmp_path, capsys):
                               str(data / 'videos'), '--workers', '1', '--frames', '3',
                               '--out-dir', str(tmp_path / 'fast')])
     assert [b[2] for b in fast['broken']] == [b[2] for b in result['broken']]
+    # the same --out-dir again: refused before decoding, the report intact; then a
+    # full disk while writing leaves the earlier files whole and no part file
+    report_before = open(result['broken_file']).read()
+    with pytest.raises(SystemExit, match=r'broken.txt and .*clean.txt exist.*--overwrite'):
+        check_videos.main([str(data / 'with_missing.txt'), '--data-prefix',
+                           str(data / 'videos'), '--out-dir', str(tmp_path)])
+    real_replace = os.replace
+
+    def disk_full(src, dst):
+        raise OSError(28, 'No space left on device')
+    os.replace = disk_full
+    try:
+        with pytest.raises(OSError, match='No space left'):
+            check_videos.main([str(data / 'with_missing.txt'), '--data-prefix',
+                               str(data / 'videos'), '--out-dir', str(tmp_path), '--overwrite',
+                               '--workers', '1'])
+    finally:
+        os.replace = real_replace
+    assert open(result['broken_file']).read() == report_before
+    assert not [f for f in os.listdir(tmp_path) if f.endswith('.part')]
     for bad, said in ((['--frames=-1'], '--frames must be 0'),
                       (['--workers', '0'], '--workers must be at least 1')):
         with pytest.raises(SystemExit):

@@ -30,6 +30,8 @@ def parse_args(argv=None):
                    help='frames to decode per video, spread over it (default 0: all)')
     p.add_argument('--out-dir', help='where to write the report and the clean list '
                    '(default: next to LIST)')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace an earlier report and clean list of the same names')
     args = p.parse_args(argv)
     if args.frames < 0:
         p.error(f'--frames must be 0 (every frame) or a number of frames, got {args.frames}')
@@ -73,6 +75,14 @@ def main(argv=None):
     if not osp.isfile(args.list):  # a FIFO would block, /dev/zero fill memory
         raise SystemExit(f'{args.list} is not a regular file (missing, a folder, a FIFO or '
                          'a device): give the path of the annotation list.')
+    out_dir = args.out_dir or osp.dirname(osp.abspath(args.list))
+    stem = osp.splitext(osp.basename(args.list))[0]
+    broken_path = osp.join(out_dir, f'{stem}.broken.txt')
+    clean_path = osp.join(out_dir, f'{stem}.clean.txt')
+    existing = [p for p in (broken_path, clean_path) if osp.exists(p)]
+    if existing and not args.overwrite:  # before any video is decoded
+        raise SystemExit(f'{" and ".join(existing)} exist: give another --out-dir, or '
+                         '--overwrite to replace them.')
     with open(args.list) as f:
         entries = [(i + 1, line.rstrip('\n')) for i, line in enumerate(f) if line.strip()]
     jobs = [(n, line, osp.join(args.data_prefix, line.split()[0]), args.frames)
@@ -84,19 +94,27 @@ def main(argv=None):
             results[number] = (line, path, reason)
             bar.update()
     print()
-    out_dir = args.out_dir or osp.dirname(osp.abspath(args.list))
     os.makedirs(out_dir, exist_ok=True)
-    stem = osp.splitext(osp.basename(args.list))[0]
-    broken_path = osp.join(out_dir, f'{stem}.broken.txt')
-    clean_path = osp.join(out_dir, f'{stem}.clean.txt')
     broken = [(n, *results[n]) for n in sorted(results) if results[n][2] is not None]
-    with open(broken_path, 'w') as f:
-        for number, _, path, reason in broken:
-            f.write(f'{number}\t{path}\t{reason}\n')
-    with open(clean_path, 'w') as f:
-        for number in sorted(results):
-            if results[number][2] is None:
-                f.write(results[number][0] + '\n')
+    clean = [results[n][0] for n in sorted(results) if results[n][2] is None]
+    # both files whole or neither: written to temporary files, renamed when both are
+    # complete (a full disk must not leave a partial clean list to train on)
+    reports = {broken_path: ''.join(f'{n}\t{path}\t{reason}\n' for n, _, path, reason in broken),
+               clean_path: ''.join(line + '\n' for line in clean)}
+    parts = {}
+    try:
+        for path, text in reports.items():
+            parts[path] = f'{path}.{os.getpid()}.part'
+            with open(parts[path], 'w') as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+        for path, part in parts.items():
+            os.replace(part, path)
+    finally:
+        for part in parts.values():
+            if osp.exists(part):
+                os.remove(part)
     print(f'{len(broken)} of {len(jobs)} videos cannot be decoded; report: {broken_path}; '
           f'clean list ({len(jobs) - len(broken)} entries): {clean_path}')
     for number, _, path, reason in broken[:10]:
