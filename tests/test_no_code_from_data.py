@@ -198,3 +198,22 @@ def test_publish_checkpoint_refuses_its_input_and_existing_files(tmp_path):
         publish_checkpoint.main([cfg, str(ckpt), str(other)])
     assert ckpt.read_bytes() == b'a training checkpoint with its optimizer'
     assert other.read_bytes() == b'x'
+
+
+def test_pretraining_tool_does_not_replace_the_shipped_weights(tmp_path, monkeypatch):
+    """docs/demo.md's command writes under work_dirs/; the shipped file only
+    with --overwrite, checked before any training step."""
+    sys.path.insert(0, os.path.join(ROOT, 'tools', 'demo'))
+    import pretrain_tiny_clip
+
+    from vtd_mm.demo import WEIGHTS
+    before = os.path.getmtime(WEIGHTS)
+    monkeypatch.setattr(pretrain_tiny_clip, 'pretrain', lambda *a, **k: pytest.fail('trained'))
+    with pytest.raises(SystemExit, match='tiny_clip_world.pt exists.*--overwrite'):
+        pretrain_tiny_clip.main(['--seed', '0', '--steps', '1200', '--out', WEIGHTS])
+    assert os.path.getmtime(WEIGHTS) == before
+    # the documented command: its default output is not the shipped file (it gets as
+    # far as training, stopped here)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(pytest.fail.Exception, match='trained'):
+        pretrain_tiny_clip.main(['--seed', '0', '--steps', '1200'])

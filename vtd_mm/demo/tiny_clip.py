@@ -6,6 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..utils import write_atomically
 from .world import class_names, clean_frame
 
 TINY_CLIP_ARCH = dict(
@@ -99,5 +100,4 @@ def weights_digest(path: str) -> str:
 def save_openai_layout(model, path: str):
     """Save like OpenAI's releases: a plain state dict in fp16."""
     sd = {k: v.detach().half() for k, v in model.state_dict().items()}
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    torch.save(sd, path)
+    write_atomically(path, lambda tmp: torch.save(sd, tmp))
