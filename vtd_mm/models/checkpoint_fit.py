@@ -26,6 +26,8 @@ from typing import Dict, Iterable, Optional
 
 import torch
 
+from ..utils import listed
+
 RECORD = 'clip_weights_record'
 
 
@@ -46,12 +48,6 @@ def state_tensors(module: torch.nn.Module) -> Dict[str, torch.Tensor]:
             if b is not None and name not in mod._non_persistent_buffers_set:
                 out[pre + name] = b
     return out
-
-
-def _listed(keys: Iterable[str], n: int = 5) -> str:
-    keys = sorted(keys)
-    more = f' and {len(keys) - n} more' if len(keys) > n else ''
-    return ', '.join(keys[:n]) + more
 
 
 def check_keys(module: torch.nn.Module, state_dict: dict, prefix: str,
@@ -81,7 +77,7 @@ def check_keys(module: torch.nn.Module, state_dict: dict, prefix: str,
     if unknown:
         raise CheckpointMismatchError(
             f'The checkpoint does not fit {what}: it holds {len(unknown)} unknown '
-            f'keys under {prefix!r} ({_listed(prefix + k for k in unknown)}). It '
+            f'keys under {prefix!r} ({listed(sorted(prefix + k for k in unknown))}). It '
             'was written by another model (e.g. a TSN / ResNet recognizer) or '
             'another head; load a checkpoint of this config, or convert it '
             '(tools/convert_checkpoint.py for the authors\' VTD / ViFi-CLIP code).')
@@ -96,7 +92,7 @@ def check_keys(module: torch.nn.Module, state_dict: dict, prefix: str,
     if missing:
         raise CheckpointMismatchError(
             f'The checkpoint does not fit {what}: it lacks '
-            f'{_listed(prefix + k for k in missing)}, which this model learns. '
+            f'{listed(sorted(prefix + k for k in missing))}, which this model learns. '
             'It was trained without them (e.g. no prompts, another fusion '
             'setting) or written by another model; use the config it was '
             'trained with.')
@@ -195,7 +191,7 @@ class FrozenCLIPTowerState:
         if absent != frozen:
             raise CheckpointMismatchError(
                 f'The checkpoint holds only part of the CLIP {tower} weights of {what} '
-                f'(it lacks {_listed(prefix + k for k in absent)}): it is damaged or '
+                f'(it lacks {listed(sorted(prefix + k for k in absent))}): it is damaged or '
                 'from another architecture.')
         expected = record.get('clip_sha256')
         needed = record.get('clip_file') or 'the CLIP weights it was trained with'

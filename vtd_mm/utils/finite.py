@@ -22,5 +22,6 @@ def non_finite_names(tensors: Dict[str, object], masks: Sequence[str] = MASKS) -
 
 
 def listed(names: List[str], n: int = 5) -> str:
+    """The first ``n`` names, comma-separated, and how many more there are."""
     more = f' and {len(names) - n} more' if len(names) > n else ''
     return ', '.join(names[:n]) + more
