@@ -70,6 +70,10 @@ def test_api_matches_inference_recognizer_and_restores_labels(videos, checkpoint
     assert model.cls_head.class_names == own                       # restored
     assert len(other[0]['views']) == 3 and other[0]['label_set'] == 4
     assert {v['clip'] for v in other[0]['views']} == {0, 1, 2}
+    with torch.no_grad():                       # weights that give NaN scores
+        model.cls_head.logit_scale.fill_(float('nan'))
+    with pytest.raises(FloatingPointError, match=f'{paths[0]}: the model gives NaN'):
+        recognize(model, paths[:1])
 
 
 def test_clear_errors(videos, checkpoints, tmp_path):  # noqa: F811
