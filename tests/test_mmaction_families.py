@@ -154,3 +154,26 @@ def test_readme_mixing_config(tmp_path):
     assert group_of(wrapper.optimizer, ctx)['lr'] == cfg.optim_wrapper.optimizer.lr
     fc = model.cls_head.fusion.fc2.weight  # the last linear layer: fc_lr5
     assert group_of(wrapper.optimizer, fc)['lr'] == 5 * cfg.optim_wrapper.optimizer.lr
+
+
+def test_optim_wrapper_constructor_guesses_no_rate_for_other_modules():
+    """A parameter held directly by a module that is not vtd_mm's (the
+    attention's in_proj_weight, TimeSformer's cls_token) is the family's to
+    place: left unplaced it is an error, not a group at the base rate."""
+    from mmengine.optim import build_optim_wrapper
+    from mmaction.registry import MODELS
+    from mmaction.utils import register_all_modules
+    from .mmaction_families import vtd_head
+    register_all_modules(init_default_scope=False)
+    model = MODELS.build(dict(
+        type='Recognizer3D',
+        backbone=dict(type='TimeSformerFrames', num_frames=2, img_size=32, patch_size=16,
+                      embed_dims=24, num_heads=2, num_transformer_layers=1, pretrained=None),
+        cls_head=vtd_head(24, 2, ('red square', 'green square')),
+        data_preprocessor=dict(type='ActionDataPreprocessor', format_shape='NCTHW')))
+    with pytest.raises(ValueError, match=r'DefaultOptimWrapperConstructor placed no learning '
+                                         r'rate for backbone\.transformer_layers\..*in_proj_'
+                                         r"weight.*not vtd_mm's"):
+        build_optim_wrapper(model, dict(
+            optimizer=dict(type='SGD', lr=0.1), constructor='VTDOptimWrapperConstructor',
+            paramwise_cfg=dict(family='DefaultOptimWrapperConstructor')))

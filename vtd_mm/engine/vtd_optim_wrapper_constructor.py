@@ -8,6 +8,10 @@ from mmengine.optim import DefaultOptimWrapperConstructor
 from mmaction.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 
+def _is_ours(cls: type) -> bool:
+    return cls.__module__.split('.')[0] == 'vtd_mm'
+
+
 class _TrainableLayers(nn.Module):
     """The atomic modules of a model that hold a trainable parameter and are
     not vtd_mm's own, in the model's order, under their dotted names with
@@ -18,7 +22,7 @@ class _TrainableLayers(nn.Module):
         for name, module in model.named_modules():
             if next(module.children(), None) is not None:
                 continue
-            if type(module).__module__.split('.')[0] == 'vtd_mm':
+            if _is_ours(type(module)):
                 continue
             if any(p.requires_grad for p in module.parameters(recurse=False)):
                 self.add_module(name.replace('.', '_'), module)
@@ -40,7 +44,8 @@ class VTDOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     CLIP weights need no policy and are left out; every trainable parameter
     it did not place goes into one more group with the base learning rate
     and weight decay (``logit_scale``: no weight decay, as in vtd_mm's
-    configs). With TSM's ``fc_lr5`` the last linear layer in the model's order
+    configs) when vtd_mm's modules hold it; one held directly by another
+    module (a ViT's ``pos_embed``) is an error rather than a guessed rate. With TSM's ``fc_lr5`` the last linear layer in the model's order
     learns 5x faster: after a VTDHead, the fusion's output layer (or the
     projection to the text width when there is no fusion).
 
@@ -71,6 +76,15 @@ class VTDOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         placed = {id(p) for group in params for p in group['params']}
         rest = [(n, p) for n, p in module.named_parameters()
                 if p.requires_grad and id(p) not in placed]
+        owners = {id(p): type(m) for m in module.modules()
+                  for p in m.parameters(recurse=False)}
+        foreign = [n for n, p in rest if not _is_ours(owners[id(p)])]
+        if foreign:  # the family's policy says nothing about them: no guessed rate
+            raise ValueError(
+                f'{type(self).__name__}: {type(self.family).__name__} placed no learning rate '
+                f'for {", ".join(foreign[:5])}, held directly by a module that is not '
+                "vtd_mm's. Use the config's own constructor without this wrapper (mmengine's "
+                'default constructor places them by name).')
         decay = [p for n, p in rest if not n.endswith('logit_scale')]
         no_decay = [p for n, p in rest if n.endswith('logit_scale')]
         params.append(dict(params=decay, lr=self.base_lr, weight_decay=self.base_wd))

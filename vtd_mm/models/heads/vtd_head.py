@@ -147,10 +147,10 @@ class VTDHead(BaseHead):
 
         - ``[N * V, C, T', H, W]``: the T' time steps (the clip length after
           the backbone's temporal strides: I3D, SlowOnly, X3D, R(2+1)D, Swin,
-          VideoMAE with ``return_feat_map=True``) are the frames, pooled over
-          space;
+          VideoMAE with ``return_feat_map=True``, ``CLIPVisionBackbone``) are
+          the frames, pooled over space;
         - ``[N * V, C, T']``: per-frame tokens of a frame-token backbone
-          (``TimeSformerFrames``, ``UniFormerV2Frames``, ``CLIPVisionBackbone``);
+          (``TimeSformerFrames``, ``UniFormerV2Frames``);
         - two pathways ``(slow [N*V, Cs, T, H, W], fast [N*V, Cf, a*T, H, W])``
           (SlowFast): the fast pathway is averaged over each slow step's ``a``
           steps and concatenated to the slow one, ``C = Cs + Cf`` at the slow
