@@ -262,3 +262,25 @@ def test_cfg_options_on_a_variable_of_the_file_warn(mmlog):
     assert len(said) == 1, said
     assert 'max_epochs is a variable of the config file' in said[0]
     assert 'set train_cfg.max_epochs=... instead' in said[0]
+
+
+def test_train_refuses_a_work_dir_in_use(tmp_path):
+    """Two runs in one work dir would overwrite each other's checkpoints and
+    write one log; the second stops before it builds anything."""
+    from vtd_mm.utils import hold_work_dir
+    held = hold_work_dir(str(tmp_path))
+    try:
+        with pytest.raises(SystemExit, match=f'work dir {tmp_path} is in use by a running '
+                           'training'):
+            train_tool().main([TINY_CFG, '--work-dir', str(tmp_path)])
+        assert os.listdir(tmp_path) == ['.train.lock']
+    finally:
+        held.close()
+
+
+def test_mmaction2_config_gets_whole_checkpoint_writes():
+    cfg = config(['mmaction::recognition/tsn/tsn_imagenet-pretrained-r50_8xb32-'
+                  '1x1x3-100e_kinetics400-rgb.py'])
+    assert cfg.default_hooks.checkpoint.backend_args == dict(backend='atomic_local')
+    assert config([TINY_CFG]).default_hooks.checkpoint.backend_args == dict(
+        backend='atomic_local')

@@ -9,6 +9,7 @@ import os
 import torch
 from vtd_mm.engine import (KeyValueAction, build_runner, latest_checkpoint, load_config,
                            prepare_config, run_logged, warn_unread_options)
+from vtd_mm.utils import WorkDirInUse, hold_work_dir, launcher_rank
 
 
 def parse_args(argv=None):
@@ -96,7 +97,17 @@ def make_config(args):
 def main(argv=None):
     args = parse_args(argv)
     cfg = make_config(args)
-    run_logged(build_runner(cfg), 'train')
+    lock = None
+    if launcher_rank(args.launcher) == 0:
+        try:
+            lock = hold_work_dir(cfg.work_dir)
+        except WorkDirInUse as err:
+            raise SystemExit(str(err))
+    try:
+        run_logged(build_runner(cfg), 'train')
+    finally:
+        if lock is not None:
+            lock.close()
 
 
 if __name__ == '__main__':

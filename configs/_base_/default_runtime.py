@@ -6,13 +6,16 @@
 # - SkippedVideosHook names the videos a dataset with skip_broken=True skipped;
 # - FrameTokenVisualizationHook draws test videos with each frame's class name
 #   (tools/test.py --show-dir / --show);
-# - NonFiniteHook stops a run at the first NaN / Inf loss or score.
+# - NonFiniteHook stops a run at the first NaN / Inf loss or score;
+# - checkpoints are written through a temporary file, and an old one is
+#   removed only once the new one is complete (AtomicLocalBackend; for a
+#   remote out_dir, name that storage's backend instead).
 _base_ = ['mmaction::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['vtd_mm'], allow_failed_imports=False)
 
 default_hooks = dict(
-    checkpoint=dict(max_keep_ckpts=3),
+    checkpoint=dict(max_keep_ckpts=3, backend_args=dict(backend='atomic_local')),
     visualization=dict(type='FrameTokenVisualizationHook', enable=False))
 custom_hooks = [dict(type='LabelSetHook'), dict(type='SmallCheckpointHook'),
                 dict(type='SkippedVideosHook'), dict(type='NonFiniteHook')]

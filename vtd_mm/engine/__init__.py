@@ -1,3 +1,4 @@
+from .atomic_local_backend import AtomicLocalBackend
 from .autocast_optim_wrapper import AutocastOptimWrapper
 from .checkpoint_loader import CheckpointFileError, read_checkpoint, register_checked_loader
 from .frame_token_visualization_hook import FrameTokenVisualizationHook
@@ -13,7 +14,7 @@ from .vtd_optim_wrapper_constructor import VTDOptimWrapperConstructor
 register_checked_loader()
 
 __all__ = [
-    'AutocastOptimWrapper', 'CheckpointFileError', 'FrameTokenVisualizationHook',
+    'AtomicLocalBackend', 'AutocastOptimWrapper', 'CheckpointFileError', 'FrameTokenVisualizationHook',
     'KeyValueAction', 'LabelSetHook', 'NamedSetsTestLoop', 'NonFiniteHook', 'SkippedVideosHook',
     'SmallCheckpointHook', 'VTDOptimWrapperConstructor', 'build_runner',
     'dataset_class_names', 'frozen_clip_towers', 'hold_effective_batch', 'label_set_heads',

@@ -190,10 +190,21 @@ def drop_collate_scope(cfg):
     return cfg
 
 
+def atomic_checkpoints(cfg):
+    """Checkpoints written whole (:class:`AtomicLocalBackend`) by a
+    ``CheckpointHook`` that names no storage backend and saves locally."""
+    hook = cfg.get('default_hooks', {}).get('checkpoint')
+    if (isinstance(hook, dict) and hook.get('type') in ('CheckpointHook', None)
+            and hook.get('backend_args') is None and hook.get('file_client_args') is None
+            and '://' not in str(hook.get('out_dir') or '')):
+        hook.backend_args = dict(backend='atomic_local')
+    return cfg
+
+
 def prepare_config(cfg, config_path: str, work_dir=None, launcher: str = 'none'):
-    """Work dir, launcher, CPU distributed settings, the effective batch, and
-    the ``collate_fn`` of configs inherited from MMAction2's
-    (:func:`drop_collate_scope`)."""
+    """Work dir, launcher, CPU distributed settings, the effective batch,
+    whole checkpoints (:func:`atomic_checkpoints`) and the ``collate_fn`` of
+    configs inherited from MMAction2's (:func:`drop_collate_scope`)."""
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
@@ -204,4 +215,4 @@ def prepare_config(cfg, config_path: str, work_dir=None, launcher: str = 'none')
         from ..compat import cpu_distributed_settings
         cfg.model_wrapper_cfg = cpu_distributed_settings()
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
-    return hold_effective_batch(drop_collate_scope(cfg), launcher)
+    return hold_effective_batch(atomic_checkpoints(drop_collate_scope(cfg)), launcher)
