@@ -7,6 +7,9 @@
 # - FrameTokenVisualizationHook draws test videos with each frame's class name
 #   (tools/test.py --show-dir / --show);
 # - NonFiniteHook stops a run at the first NaN / Inf loss or score;
+# - EpochSeedHook draws each training sample's augmentation from
+#   (seed, epoch, index) and dropout from (seed, iteration): the same with
+#   any workers, and resuming is exact;
 # - checkpoints are written through a temporary file, and an old one is
 #   removed only once the new one is complete (AtomicLocalBackend; for a
 #   remote out_dir, name that storage's backend instead).
@@ -18,5 +21,6 @@ default_hooks = dict(
     checkpoint=dict(max_keep_ckpts=3, backend_args=dict(backend='atomic_local')),
     visualization=dict(type='FrameTokenVisualizationHook', enable=False))
 custom_hooks = [dict(type='LabelSetHook'), dict(type='SmallCheckpointHook'),
-                dict(type='SkippedVideosHook'), dict(type='NonFiniteHook')]
+                dict(type='SkippedVideosHook'), dict(type='NonFiniteHook'),
+                dict(type='EpochSeedHook')]
 randomness = dict(seed=1024, deterministic=False)

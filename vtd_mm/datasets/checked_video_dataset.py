@@ -1,4 +1,10 @@
-"""MMAction2's VideoDataset that names an undecodable video and can skip it."""
+"""MMAction2's VideoDataset that names an undecodable video, can skip it, and
+draws each sample's augmentation from (seed, epoch, index)."""
+import random
+from contextlib import contextmanager
+
+import numpy as np
+import torch
 from mmengine.dataset import Compose
 from mmaction.datasets import VideoDataset
 from mmaction.registry import DATASETS
@@ -53,6 +59,22 @@ class DecodingCheckedCompose(Compose):
         return data
 
 
+@contextmanager
+def seeded(entropy):
+    """Python's and NumPy's global random numbers drawn from ``entropy`` (a
+    sequence of non-negative ints) inside the block, restored after it. The
+    transforms of MMAction2 and mmcv draw from these two (not from torch)."""
+    seed = int(np.random.SeedSequence(list(entropy)).generate_state(1)[0])
+    py_state, np_state = random.getstate(), np.random.get_state()
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+
+
 @DATASETS.register_module()
 class CheckedVideoDataset(VideoDataset):
     """:class:`mmaction.datasets.VideoDataset` for lists that may hold broken files.
@@ -77,6 +99,14 @@ class CheckedVideoDataset(VideoDataset):
     own ``Compose`` in its place (MMAction2's ``browse_dataset.py``) runs as
     with ``VideoDataset``.
 
+    After :meth:`seed_samples` (called each epoch by
+    :class:`~vtd_mm.engine.EpochSeedHook`), the random numbers of sample
+    ``idx``'s transforms (frame offsets, crops, flips, refetches) are drawn
+    from ``(seed, epoch, idx)`` alone, not from a stream that depends on the
+    dataloader's workers: the augmentations are the same with any
+    ``num_workers``, with persistent workers or not, and in a run resumed at
+    any epoch.
+
     Args:
         skip_broken (bool): skip undecodable videos in training.
         **kwargs: as :class:`VideoDataset`.
@@ -86,6 +116,16 @@ class CheckedVideoDataset(VideoDataset):
         self.skip_broken = skip_broken
         super().__init__(*args, **kwargs)
         self.pipeline = DecodingCheckedCompose(self.pipeline.transforms)
+        # (seed, epoch), -1: off; in shared memory, so that dataloader workers
+        # (persistent ones too) see what the main process sets
+        self._sample_seeds = torch.full((2, ), -1, dtype=torch.int64).share_memory_()
+
+    def seed_samples(self, seed: int, epoch: int) -> None:
+        """Draw each sample's random numbers from ``(seed, epoch, idx)`` from
+        now on (``epoch=-1``: from the global streams, as ``VideoDataset``)."""
+        if seed < 0:
+            raise ValueError(f'seed must be >= 0, got {seed}')
+        self._sample_seeds[0], self._sample_seeds[1] = seed, epoch
 
     def load_data_list(self):
         check_list_file(self.ann_file)
@@ -104,6 +144,13 @@ class CheckedVideoDataset(VideoDataset):
                 'them.', filename) from err
 
     def __getitem__(self, idx: int) -> dict:
+        seed, epoch = self._sample_seeds.tolist()
+        if epoch < 0:
+            return self._get_sample(idx)
+        with seeded((seed, epoch, idx)):
+            return self._get_sample(idx)
+
+    def _get_sample(self, idx: int) -> dict:
         if self.test_mode or not self.skip_broken:
             return super().__getitem__(idx)
         if not self._fully_initialized:

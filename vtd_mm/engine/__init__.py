@@ -1,6 +1,7 @@
 from .atomic_local_backend import AtomicLocalBackend
 from .autocast_optim_wrapper import AutocastOptimWrapper
 from .checkpoint_loader import CheckpointFileError, read_checkpoint, register_checked_loader
+from .epoch_seed_hook import EpochSeedHook
 from .frame_token_visualization_hook import FrameTokenVisualizationHook
 from .label_set_hook import LabelSetHook, dataset_class_names, label_set_heads
 from .named_sets_test_loop import NamedSetsTestLoop
@@ -14,7 +15,8 @@ from .vtd_optim_wrapper_constructor import VTDOptimWrapperConstructor
 register_checked_loader()
 
 __all__ = [
-    'AtomicLocalBackend', 'AutocastOptimWrapper', 'CheckpointFileError', 'FrameTokenVisualizationHook',
+    'AtomicLocalBackend', 'AutocastOptimWrapper', 'CheckpointFileError', 'EpochSeedHook',
+    'FrameTokenVisualizationHook',
     'KeyValueAction', 'LabelSetHook', 'NamedSetsTestLoop', 'NonFiniteHook', 'SkippedVideosHook',
     'SmallCheckpointHook', 'VTDOptimWrapperConstructor', 'build_runner',
     'dataset_class_names', 'frozen_clip_towers', 'hold_effective_batch', 'label_set_heads',
