@@ -70,7 +70,7 @@ def test_k_shot_errors_are_clear(tmp_path):
     result = subprocess.run([sys.executable, 'tools/data/make_protocol_splits.py', 'kshot',
                              str(tmp_path / 'missing.txt'), '--out-dir', str(tmp_path)],
                             cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode != 0 and 'Annotation list not found' in result.stderr
+    assert result.returncode != 0 and 'annotation list not found' in result.stderr
 
 
 def test_base_novel_split_relabels_each_list_to_its_own_label_file(tmp_path):

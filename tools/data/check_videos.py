@@ -1,9 +1,10 @@
 """Decode every video of an annotation list; write a report and a clean list.
 
     python tools/data/check_videos.py LIST [--data-prefix DIR] [--workers N]
-        [--frames N] [--out-dir DIR]
+        [--frames N] [--out-dir DIR] [--multi-class]
 
-LIST is MMAction2's "path label ..." video list. Every entry is opened with
+LIST is MMAction2's "path label" video list (a path may hold spaces; with
+``--multi-class``, "path label label ..."). Every entry is opened with
 decord and its frames are decoded (all of them, or ``--frames N`` spread over
 the video, the last one included), in parallel, with a progress bar. Written
 next to LIST (or in ``--out-dir``):
@@ -30,6 +31,8 @@ def parse_args(argv=None):
                    help='frames to decode per video, spread over it (default 0: all)')
     p.add_argument('--out-dir', help='where to write the report and the clean list '
                    '(default: next to LIST)')
+    p.add_argument('--multi-class', action='store_true',
+                   help='the list has several labels per line ("path label label ...")')
     p.add_argument('--overwrite', action='store_true',
                    help='replace an earlier report and clean list of the same names')
     args = p.parse_args(argv)
@@ -72,9 +75,11 @@ def _check(job):
 def main(argv=None):
     args = parse_args(argv)
     from mmengine.utils import ProgressBar
-    if not osp.isfile(args.list):  # a FIFO would block, /dev/zero fill memory
-        raise SystemExit(f'{args.list} is not a regular file (missing, a folder, a FIFO or '
-                         'a device): give the path of the annotation list.')
+    from vtd_mm.datasets.annotation_list import annotation_entries
+    try:  # a FIFO would block, /dev/zero fill memory: refused
+        entries = annotation_entries(args.list, multi_class=args.multi_class)
+    except (OSError, ValueError) as err:
+        raise SystemExit(str(err)) from None
     out_dir = args.out_dir or osp.dirname(osp.abspath(args.list))
     stem = osp.splitext(osp.basename(args.list))[0]
     broken_path = osp.join(out_dir, f'{stem}.broken.txt')
@@ -83,10 +88,7 @@ def main(argv=None):
     if existing and not args.overwrite:  # before any video is decoded
         raise SystemExit(f'{" and ".join(existing)} exist: give another --out-dir, or '
                          '--overwrite to replace them.')
-    with open(args.list) as f:
-        entries = [(i + 1, line.rstrip('\n')) for i, line in enumerate(f) if line.strip()]
-    jobs = [(n, line, osp.join(args.data_prefix, line.split()[0]), args.frames)
-            for n, line in entries]
+    jobs = [(e.number, e.line, osp.join(args.data_prefix, e.item), args.frames) for e in entries]
     results = {}
     bar = ProgressBar(len(jobs))
     with Pool(max(1, args.workers)) as pool:

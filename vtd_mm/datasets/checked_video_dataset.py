@@ -1,5 +1,6 @@
 """MMAction2's VideoDataset that names an undecodable video, can skip it, and
 draws each sample's augmentation from (seed, epoch, index)."""
+import os.path as osp
 import random
 from contextlib import contextmanager
 
@@ -9,7 +10,7 @@ from mmengine.dataset import Compose
 from mmaction.datasets import VideoDataset
 from mmaction.registry import DATASETS
 
-from ..utils import check_list_file
+from .annotation_list import annotation_entries
 
 # transforms that open or decode the video file
 DECODING = ('DecordInit', 'DecordDecode', 'PyAVInit', 'PyAVDecode',
@@ -128,8 +129,11 @@ class CheckedVideoDataset(VideoDataset):
         self._sample_seeds[0], self._sample_seeds[1] = seed, epoch
 
     def load_data_list(self):
-        check_list_file(self.ann_file)
-        return super().load_data_list()
+        # VideoDataset's parsing, with the line of a bad entry named and a path
+        # that holds spaces read whole
+        prefix = self.data_prefix['video']
+        return [dict(filename=e.item if prefix is None else osp.join(prefix, e.item), label=e.label)
+                for e in annotation_entries(self.ann_file, self.multi_class, self.delimiter)]
 
     def prepare_data(self, idx: int):
         data = self.get_data_info(idx)

@@ -1,43 +1,12 @@
-"""K-shot training lists and base / novel label sets from full annotation lists.
-
-Annotation lists are MMAction2's text lists: one sample per line, the label
-(an integer) as the last field (``path label`` for videos, ``dir frames
-label`` for raw frames). ViFi-CLIP's public split files have this format.
-"""
+"""K-shot training lists and base / novel label sets from full annotation
+lists (:mod:`~vtd_mm.datasets.annotation_list`)."""
 import os
 import random
 from collections import OrderedDict
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .annotation_list import Sample, read_annotation_list, write_annotation_list
 from .class_names import ClassNames, load_class_names, write_label_file
-
-Sample = Tuple[str, int]  # (line without the label, label)
-
-
-def read_annotation_list(path: str) -> List[Sample]:
-    """The samples of a ``... label`` list, in file order."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'Annotation list not found: {path!r}.')
-    samples = []
-    with open(path, encoding='utf-8') as f:
-        for number, line in enumerate(f, start=1):
-            line = line.strip()
-            if not line:
-                continue
-            parts = line.rsplit(maxsplit=1)
-            if len(parts) != 2 or not parts[1].lstrip('-').isdigit():
-                raise ValueError(f'{path}: line {number} is {line!r}; expected '
-                                 '"path label" with an integer label last.')
-            samples.append((parts[0], int(parts[1])))
-    if not samples:
-        raise ValueError(f'{path}: the annotation list is empty.')
-    return samples
-
-
-def write_annotation_list(path: str, samples: Sequence[Sample]) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, 'w', encoding='utf-8') as f:
-        f.writelines(f'{item} {label}\n' for item, label in samples)
 
 
 def by_class(samples: Sequence[Sample]) -> Dict[int, List[Sample]]:
