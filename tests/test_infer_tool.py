@@ -1,6 +1,8 @@
 """tools/infer.py and vtd_mm.apis.recognize on a user's own videos (320x240 mp4 / avi)."""
 import json
 import os
+import shutil
+import subprocess
 import sys
 
 import decord
@@ -8,7 +10,10 @@ import matplotlib.image
 import pytest
 import torch
 
+from vtd_mm.demo.dataset import write_mp4
+
 from .test_entry_points import DEMO_CFG, checkpoints, videos  # noqa: F401  (fixtures)
+from .videos import square_video, with_frame_durations, with_rotation_tag
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
@@ -88,3 +93,37 @@ def test_clear_errors(videos, checkpoints, tmp_path):  # noqa: F811
             infer.main([DEMO_CFG, paths[0], '--labels', labels])
     with pytest.raises(ValueError, match='identical text prompts'):
         infer.main([DEMO_CFG, checkpoints[0], paths[0], '--labels', 'dive,Dive'])
+
+
+def test_real_frame_times_and_undecodable_videos_named(videos, tmp_path):  # noqa: F811
+    """Frame times of a variable-frame-rate video are the decoder's presentation
+    times; videos that cannot be decoded are named and skipped, the others written."""
+    root, paths = videos
+    folder = tmp_path / 'mine'
+    folder.mkdir()
+    shutil.copy(paths[0], folder / 'a good one.mp4')
+    write_mp4(str(tmp_path / 'cfr.mp4'), square_video('red', 0, num_frames=40))
+    with_frame_durations(str(tmp_path / 'cfr.mp4'), str(folder / 'vfr.mp4'),
+                         [0.25] * 20 + [1.75] * 20)
+    (folder / 'empty.mp4').write_bytes(b'')
+    with_rotation_tag(str(tmp_path / 'cfr.mp4'), str(folder / 'rotated.mp4'))
+    out = tmp_path / 'out'
+    run = subprocess.run([sys.executable, 'tools/infer.py', DEMO_CFG, str(folder), '--labels',
+                          WORDS, '--out-dir', str(out)], cwd=ROOT, capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=ROOT))
+    assert run.returncode == 1, run.stderr[-3000:]
+    assert (f'2 of 4 videos cannot be decoded and were skipped: {folder / "empty.mp4"}, '
+            f'{folder / "rotated.mp4"}') in run.stderr
+    results = {os.path.basename(r['video']): r
+               for r in json.loads((out / 'results.json').read_text())['results']}
+    assert results['empty.mp4']['error'] == 'cannot decode: DecordInit: empty file (0 bytes)'
+    assert 'a decord 0.6 defect with a rotation tag' in results['rotated.mp4']['error']
+    assert 'ffmpeg -i IN' in results['rotated.mp4']['error']
+    assert sorted(f for f in os.listdir(out) if f.endswith('.png')) == [
+        '0000_a good one.png', '0003_vfr.png']
+    reader = decord.VideoReader(str(folder / 'vfr.mp4'))
+    frames = results['vfr.mp4']['views'][0]['frames']
+    real = reader.get_frame_timestamp([f['index'] for f in frames])[:, 0]
+    assert [f['time'] for f in frames] == [round(float(t), 3) for t in real]
+    # index / average fps would be off by up to 0.75 frame durations x 20 frames (1.9 s at 8 fps)
+    assert max(abs(f['index'] / reader.get_avg_fps() - t) for f, t in zip(frames, real)) > 1.0

@@ -1,5 +1,6 @@
 """Generated mp4 videos for tests: one coloured, moving square per class."""
 import os
+import struct
 
 import numpy as np
 
@@ -41,3 +42,57 @@ def make_dataset(root, classes=('red', 'green', 'blue'), per_class=4, num_frames
         with open(lists[split], 'w') as f:
             f.write('\n'.join(lines) + '\n')
     return lists
+
+
+CONTAINERS = (b'moov', b'trak', b'mdia', b'minf', b'stbl')
+
+
+def _boxes(data, start, end, path=()):
+    """(path of box types, offset, size) of every box, depth first."""
+    i = start
+    while i < end:
+        size, kind = struct.unpack('>I4s', data[i:i + 8])
+        yield path + (kind, ), i, size
+        if kind in CONTAINERS:
+            yield from _boxes(data, i + 8, i + size, path + (kind, ))
+        i += size
+
+
+def with_frame_durations(src, dst, durations):
+    """Copy the mp4 ``src`` (one video track at a constant frame rate, its
+    index after the frames, as OpenCV writes it) to ``dst`` with frame ``i``
+    lasting ``durations[i]`` times its frame duration: a video of variable
+    frame rate."""
+    data = bytearray(open(src, 'rb').read())
+    boxes = list(_boxes(data, 0, len(data)))
+    (_, stts, size), = [b for b in boxes if b[0][-1] == b'stts']
+    entries, count, tick = struct.unpack('>III', data[stts + 12:stts + 24])
+    assert entries == 1 and count == len(durations)
+    deltas = [round(tick * d) for d in durations]
+    assert all(delta == tick * d for delta, d in zip(deltas, durations))  # whole ticks
+    assert [b[1] for b in boxes if b[0] == (b'mdat', )][0] < stts   # no chunk offsets move
+    runs = []
+    for delta in deltas:
+        if runs and runs[-1][1] == delta:
+            runs[-1][0] += 1
+        else:
+            runs.append([1, delta])
+    body = struct.pack('>II', 0, len(runs)) + b''.join(struct.pack('>II', *r) for r in runs)
+    new = struct.pack('>I4s', 8 + len(body), b'stts') + body
+    grow = len(new) - size
+    for path, offset, box_size in boxes:
+        if offset < stts < offset + box_size and path[-1] in CONTAINERS:
+            struct.pack_into('>I', data, offset, box_size + grow)
+    data[stts:stts + size] = new
+    open(dst, 'wb').write(bytes(data))
+
+
+def with_rotation_tag(src, dst, degrees=90):
+    """Copy the mp4 ``src`` with its track's display matrix turned by 90 or 270 degrees."""
+    data = bytearray(open(src, 'rb').read())
+    (_, tkhd, _), = [b for b in _boxes(data, 0, len(data)) if b[0][-1] == b'tkhd']
+    assert data[tkhd + 8] == 0                      # version 0: 32-bit times
+    one, w = 1 << 16, 1 << 30
+    sign = 1 if degrees == 90 else -1
+    struct.pack_into('>9i', data, tkhd + 48, 0, sign * one, 0, -sign * one, 0, 0, 0, 0, w)
+    open(dst, 'wb').write(bytes(data))

@@ -12,11 +12,14 @@ vtd_mm.apis.frozen_clip_options); with one, its label set is used unless
 for every sampled frame, the class name the frame reads as and its weight for
 the predicted class. With --out-dir it writes results.json, a PNG strip per
 video and, with --mp4, an annotated copy of each video. Videos of any size and
-length: the config's test pipeline samples, resizes and crops.
+length: the config's test pipeline samples, resizes and crops. A video that
+cannot be decoded is named and skipped (its entry in results.json holds the
+error) and the exit status is 1.
 """
 import argparse
 import json
 import os.path as osp
+import sys
 
 from mmengine.config import Config
 
@@ -56,6 +59,10 @@ def parse_args(argv=None):
             p.error('no videos given after the checkpoint')
     if args.mp4 and not args.out_dir:
         p.error('--mp4 needs --out-dir')
+    if args.top_k < 1:
+        p.error(f'--top-k must be at least 1, got {args.top_k}')
+    if args.views is not None and args.views < 1:
+        p.error(f'--views must be at least 1, got {args.views}')
     return args
 
 
@@ -97,13 +104,16 @@ def main(argv=None):
     model = init_recognizer(args.config, args.checkpoint, device=args.device,
                             cfg_options=options)
     results = recognize(model, videos, labels=labels, top_k=args.top_k, views=args.views,
-                        progress=len(videos) > 1)
+                        progress=len(videos) > 1, skip_broken=True)
     print()
     for result in results:
         print(format_result(result))
+    skipped = [r for r in results if 'error' in r]
     if args.out_dir:
         # each file whole or not at all (a temporary file, renamed when complete)
         for n, result in enumerate(results):
+            if 'error' in result:
+                continue
             if result['views'][0]['frames'][0]['index'] is not None:
                 write_atomically(paths[n, 'png'], lambda tmp: draw_strip(result, tmp))
                 result['png'] = paths[n, 'png']
@@ -117,10 +127,16 @@ def main(argv=None):
             with open(tmp, 'w') as f:
                 json.dump(summary, f, indent=1)
         write_atomically(paths['json'], dump)
-        print(f'written to {args.out_dir}: results.json, {len(results)} PNG'
-              + (f', {len(results)} MP4' if args.mp4 else ''))
+        done = len(results) - len(skipped)
+        print(f'written to {args.out_dir}: results.json, {done} PNG'
+              + (f', {done} MP4' if args.mp4 else ''))
+    if skipped:
+        print(f'{len(skipped)} of {len(results)} videos cannot be decoded and were skipped: '
+              + ', '.join(r['video'] for r in skipped[:5]) + (', ...' if len(skipped) > 5 else '')
+              + '. Find them all with tools/data/check_videos.py.', file=sys.stderr)
     return results
 
 
 if __name__ == '__main__':
-    main()
+    # exit status 1 where a video was skipped: its results are missing
+    sys.exit(1 if any('error' in r for r in main()) else 0)

@@ -46,6 +46,8 @@ def parse_args(argv=None):
 def check_video(path: str, frames: int = 0, chunk: int = 64):
     """None if ``path`` decodes, else the reason (one line)."""
     import decord
+
+    from vtd_mm.datasets.checked_video_dataset import check_decoded, decoding_error_text
     if not osp.isfile(path):
         return 'file not found'
     if osp.getsize(path) == 0:
@@ -60,10 +62,9 @@ def check_video(path: str, frames: int = 0, chunk: int = 64):
         else:
             indices = list(range(total))
         for start in range(0, len(indices), chunk):
-            reader.get_batch(indices[start:start + chunk])
+            check_decoded(dict(imgs=reader.get_batch(indices[start:start + chunk]).asnumpy()))
     except Exception as err:  # decord raises RuntimeError / DECORDError
-        message = str(err).strip().splitlines()
-        return f'{type(err).__name__}: {message[0] if message else ""}'.strip()
+        return decoding_error_text(err)
     return None
 
 

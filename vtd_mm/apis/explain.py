@@ -13,14 +13,18 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 import torch
 
+from ..datasets.annotation_list import annotation_entries
+from ..datasets.checked_video_dataset import BrokenVideoError, DecodingCheckedCompose, DecodingFailed
+
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.flv', '.mpg', '.mpeg')
 SAMPLERS = ('UniformSample', 'SampleFrames', 'UniformSampleFrames', 'DenseSampleFrames')
 
 
 def collect_videos(inputs: Sequence[str], data_prefix: Optional[str] = None) -> List[str]:
     """Video files named by ``inputs``: files, folders (their videos, sorted) or
-    annotation lists (``.txt``, one ``path [label]`` per line, paths relative
-    to ``data_prefix`` or to the list's folder)."""
+    annotation lists (``.txt``, one ``path [label]`` per line, a path may
+    hold spaces, paths relative to ``data_prefix`` or to the list's
+    folder)."""
     videos = []
     for item in inputs:
         if osp.isdir(item):
@@ -31,11 +35,9 @@ def collect_videos(inputs: Sequence[str], data_prefix: Optional[str] = None) -> 
                                         f'in the folder {item}')
             videos += found
         elif item.endswith('.txt'):
-            if not osp.isfile(item):
-                raise FileNotFoundError(f'video list not found: {item}')
             root = data_prefix if data_prefix is not None else osp.dirname(osp.abspath(item))
-            with open(item) as f:
-                videos += [osp.join(root, line.split()[0]) for line in f if line.strip()]
+            videos += [osp.join(root, e.item)
+                       for e in annotation_entries(item, labels_optional=True)]
         else:
             videos.append(item)
     missing = [v for v in videos if not osp.isfile(v)]
@@ -101,7 +103,8 @@ def inference_pipeline(model, views: Optional[int] = None):
 
 
 def recognize(model, videos: Sequence[str], labels=None, top_k: int = 5,
-              views: Optional[int] = None, progress: bool = False) -> List[Dict]:
+              views: Optional[int] = None, progress: bool = False,
+              skip_broken: bool = False) -> List[Dict]:
     """Top-k classes and the frame-by-frame reading of each video.
 
     Args:
@@ -113,14 +116,24 @@ def recognize(model, videos: Sequence[str], labels=None, top_k: int = 5,
         top_k: classes to report.
         views: clips per video (None: the config's test pipeline).
         progress: show a progress bar.
+        skip_broken: a video that cannot be decoded gets ``dict(video,
+            error)`` in the results instead of stopping the run.
 
     Returns:
         list[dict]: per video ``video``, ``top_k`` (``label``, ``name``,
         ``score``), ``video_token`` (of the first view) and ``views``: per
         view its ``clip``, ``video_token`` and ``frames`` (``index`` in the
-        video, ``time`` in s, ``token``: the class name the frame reads as,
-        ``weight``: the frame's weight for the predicted class).
+        video, ``time``: its presentation time in s, ``token``: the class
+        name the frame reads as, ``weight``: the frame's weight for the
+        predicted class).
+
+    Raises:
+        BrokenVideoError: a video cannot be decoded (without
+            ``skip_broken``), naming it and the decoder's error.
+        ValueError: ``top_k`` or ``views`` below 1.
     """
+    if top_k < 1 or (views is not None and views < 1):
+        raise ValueError(f'top_k and views must be at least 1, got top_k={top_k}, views={views}')
     from mmengine.dataset import pseudo_collate
     from mmengine.utils import ProgressBar
 
@@ -135,20 +148,42 @@ def recognize(model, videos: Sequence[str], labels=None, top_k: int = 5,
     with label_set(model, names) as names:
         pipeline = inference_pipeline(model, views)
         for path in videos:
-            data = dict(filename=path, label=-1, start_index=0, modality='RGB')
-            for transform in pipeline.transforms:
-                if type(transform).__name__ == 'PackActionInputs':
-                    sampled = dict(inds=np.asarray(data['frame_inds']).reshape(-1),
-                                   clips=int(data.get('num_clips', 1)),
-                                   clip_len=int(data.get('clip_len', len(data['frame_inds']))),
-                                   fps=float(data.get('avg_fps') or 0) or None)
-                data = transform(data)
-            with torch.no_grad():
-                pred = model.test_step(pseudo_collate([data]))[0]
-            results.append(_describe(path, pred, names, sampled, top_k))
+            try:
+                data, sampled = _prepare(pipeline, path)
+            except DecodingFailed as err:
+                if not skip_broken:
+                    raise BrokenVideoError(f'cannot decode video {path} ({err})', path) from err
+                results.append(dict(video=path, error=f'cannot decode: {err}'))
+            else:
+                with torch.no_grad():
+                    pred = model.test_step(pseudo_collate([data]))[0]
+                results.append(_describe(path, pred, names, sampled, top_k))
             if bar is not None:
                 bar.update()
     return results
+
+
+def _prepare(pipeline, path):
+    """Run the test pipeline on ``path``; also return the sampled frames:
+    their indices and, from decord, each one's presentation time (a video of
+    variable frame rate is not index / average fps)."""
+    data = dict(filename=path, label=-1, start_index=0, modality='RGB')
+    reader = sampled = None
+    for transform in pipeline.transforms:
+        if type(transform).__name__ == 'PackActionInputs':
+            inds = np.asarray(data['frame_inds']).reshape(-1)
+            fps = float(data.get('avg_fps') or 0) or None
+            times = None
+            if reader is not None and hasattr(reader, 'get_frame_timestamp'):
+                times = reader.get_frame_timestamp(inds.tolist())[:, 0]
+            elif fps:
+                times = inds / fps
+            sampled = dict(inds=inds, clips=int(data.get('num_clips', 1)),
+                           clip_len=int(data.get('clip_len', len(inds))), times=times)
+        data = DecodingCheckedCompose.apply(transform, data)
+        if data.get('video_reader') is not None:  # kept: the decoder drops it from data
+            reader = data['video_reader']
+    return data, sampled
 
 
 def _describe(path, pred, names, sampled, top_k):
@@ -164,14 +199,16 @@ def _describe(path, pred, names, sampled, top_k):
                                                      pred.frame_weights.tolist(),
                                                      pred.video_token_names)):
         clip = v % sampled['clips']
-        inds = sampled['inds'][clip * sampled['clip_len']:(clip + 1) * sampled['clip_len']]
+        span = slice(clip * sampled['clip_len'], (clip + 1) * sampled['clip_len'])
+        inds = sampled['inds'][span]
+        times = [None] * len(inds) if sampled['times'] is None else sampled['times'][span]
         if len(inds) != len(tokens):  # a 3D backbone's time steps are not frames
-            inds = [None] * len(tokens)
+            inds = times = [None] * len(tokens)
         views.append(dict(view=v, clip=clip, video_token=token, frames=[
             dict(index=None if i is None else int(i),
-                 time=None if i is None or not sampled['fps'] else round(int(i) / sampled['fps'], 3),
+                 time=None if t_s is None else round(float(t_s), 3),
                  token=t, weight=round(float(w), 4))
-            for i, t, w in zip(inds, tokens, weights)]))
+            for i, t_s, t, w in zip(inds, times, tokens, weights)]))
     return dict(video=path, label_set=len(names) if names else None,
                 top_k=[dict(label=int(i), name=names[int(i)], score=round(float(s), 6))
                        for s, i in zip(top.values, top.indices)],
@@ -180,6 +217,8 @@ def _describe(path, pred, names, sampled, top_k):
 
 def format_result(result: Dict) -> str:
     """A few lines of text: the top-k and each frame's token and weight."""
+    if 'error' in result:
+        return f"{result['video']}\n  skipped: {result['error']}"
     lines = [f"{result['video']}"]
     lines += [f"  {n + 1}. {c['name']}  {c['score']:.3f}" for n, c in enumerate(result['top_k'])]
     view = result['views'][0]

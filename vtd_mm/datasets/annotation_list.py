@@ -23,8 +23,8 @@ def _int(text: str) -> int:
     return int(text) if text.lstrip('-').isdigit() else None
 
 
-def annotation_entries(path: str, multi_class: bool = False,
-                       delimiter: str = ' ') -> List[AnnotationEntry]:
+def annotation_entries(path: str, multi_class: bool = False, delimiter: str = ' ',
+                       labels_optional: bool = False) -> List[AnnotationEntry]:
     """The non-blank lines of a list, parsed.
 
     Args:
@@ -33,6 +33,8 @@ def annotation_entries(path: str, multi_class: bool = False,
         delimiter: what separates the fields of a multi-label line, or the
             label from the path (a path may hold it: the label is split off
             the end).
+        labels_optional: a line whose last field is not an integer is a path
+            alone (label -1), as in a list of videos to run inference on.
 
     Raises:
         ValueError: naming the file, the line and what it should be, or that
@@ -63,6 +65,9 @@ def annotation_entries(path: str, multi_class: bool = False,
             continue
         fields = text.rsplit(sep, 1)
         label = _int(fields[-1].strip()) if len(fields) == 2 else None
+        if label is None and labels_optional:
+            entries.append(AnnotationEntry(number, line, text, -1))
+            continue
         if label is None:  # MMAction2 reads a lone path as label -1: not for training or testing
             raise ValueError(f'{path}: line {number} is {line!r}; expected "path label" with '
                              "the class's id in the label file (an integer) last.")

@@ -29,32 +29,73 @@ class BrokenVideoError(RuntimeError):
         self.filename = filename
 
 
+# decord 0.6 opens some files whose frames it cannot convert: a rotation tag
+# in the container, or some frame widths (e.g. 8, 12, 16, 24 or 48 px at a
+# height of 32); OpenCV reads them
+DECORD_SIZE_DEFECT = 'from_size == to_size'
+DECORD_SIZE_HINT = (
+    'decord cannot convert this video\'s frames (a decord 0.6 defect with a rotation tag '
+    'in the file and with some small frame widths). Re-encode it upright at a width that '
+    'is a multiple of 32 (e.g. ffmpeg -i IN -vf scale=320:-2 -metadata:s:v rotate=0 OUT), '
+    'or decode with OpenCVInit / OpenCVDecode in the pipeline')
+
+
+def decoding_error_text(err: Exception, path: str = None) -> str:
+    """``Type: first line`` of a decoder's error on ``path``, with what to do
+    where the cause is known."""
+    if path is not None and osp.isfile(path) and osp.getsize(path) == 0:
+        return 'empty file (0 bytes)'
+    lines = str(err).strip().splitlines()
+    text = f'{type(err).__name__}: {lines[0] if lines else ""}'.strip()
+    if DECORD_SIZE_DEFECT in str(err):
+        text += f'. {DECORD_SIZE_HINT}'
+    return text
+
+
 class DecodingFailed(RuntimeError):
-    """A decoding transform of :class:`DecodingCheckedCompose` raised.
+    """A decoding transform of :class:`DecodingCheckedCompose` raised, or gave
+    frames that are not ``H x W x 3``.
 
     Attributes:
         transform (str): its class name.
     """
 
-    def __init__(self, transform: str, err: Exception):
-        text = str(err).strip().splitlines()[0] if str(err).strip() else ''
-        super().__init__(f'{transform}: {type(err).__name__}: {text}')
+    def __init__(self, transform: str, err: Exception, path: str = None):
+        super().__init__(f'{transform}: {decoding_error_text(err, path)}')
         self.transform = transform
+
+
+def check_decoded(data: dict) -> None:
+    """Decoded frames must be ``H x W x 3``: decord 0.6 has returned
+    6-channel frames for some frame widths instead of raising."""
+    imgs = data.get('imgs')
+    if imgs is not None and len(imgs) and (np.ndim(imgs[0]) != 3 or np.shape(imgs[0])[-1] != 3):
+        raise ValueError(f'decoded frames of shape {tuple(np.shape(imgs[0]))}, not H x W x 3: '
+                         f'{DECORD_SIZE_HINT}')
 
 
 class DecodingCheckedCompose(Compose):
     """mmengine's ``Compose`` whose decoding transforms raise
     :class:`DecodingFailed`; any other error propagates unchanged."""
 
+    @staticmethod
+    def apply(transform, data):
+        """``transform(data)``; a decoding transform's error, or frames it
+        decoded wrong, as :class:`DecodingFailed`."""
+        name = type(transform).__name__
+        if name not in DECODING:
+            return transform(data)
+        try:
+            data = transform(data)
+            if data is not None:
+                check_decoded(data)
+        except Exception as err:
+            raise DecodingFailed(name, err, data.get('filename')) from err
+        return data
+
     def __call__(self, data):
         for transform in self.transforms:
-            name = type(transform).__name__
-            try:
-                data = transform(data)
-            except Exception as err:
-                if name not in DECODING:
-                    raise
-                raise DecodingFailed(name, err) from err
+            data = self.apply(transform, data)
             if data is None:
                 return None
         return data
