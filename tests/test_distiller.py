@@ -274,6 +274,18 @@ def test_export_student(distiller, tmp_path):
         a = model(**model.data_preprocessor(batch(), False), mode='tensor')
         b = student(**student.data_preprocessor(batch(), False), mode='tensor')
     torch.testing.assert_close(a, b, atol=0, rtol=0)
+    # damaged or foreign inputs: named, with what to do, and nothing written
+    whole = ckpt.read_bytes()
+    for name, data, error in (('empty.pth', b'', r'empty \(0 bytes\)'),
+                              ('cut.pth', whole[:len(whole) // 2], 'it is truncated'),
+                              ('notes.pth', b'see the drive\n', 'is not a PyTorch checkpoint')):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(SystemExit, match=f'{name}.*{error}'):
+            export_student.main([str(tmp_path / name), str(tmp_path / f'{name}.out')])
+        assert not (tmp_path / f'{name}.out').exists()
+    torch.save([1, 2], tmp_path / 'list.pth')
+    with pytest.raises(SystemExit, match='holds a list, not a checkpoint'):
+        export_student.main([str(tmp_path / 'list.pth'), str(tmp_path / 'x.pth')])
 
 
 @pytest.mark.parametrize('student_input', [None, dict(clip_len=4, num_frames=2, size=16)])

@@ -243,12 +243,26 @@ def test_resume_without_last_checkpoint(tmp_path, monkeypatch):
     with pytest.raises(SystemExit, match='nothing to resume in .*work'):
         config(argv)
     for epoch in (1, 2, 10):
-        torch.save(dict(state_dict={}, meta=dict(epoch=epoch)), work / f'epoch_{epoch}.pth')
+        torch.save(dict(state_dict={}, meta=dict(epoch=epoch), message_hub={}, optimizer={}),
+                   work / f'epoch_{epoch}.pth')
     (work / 'epoch_11.pth').write_bytes((work / 'epoch_10.pth').read_bytes()[:100])  # cut short
     assert config(argv).load_from == str(work / 'epoch_10.pth')
     (work / 'last_checkpoint').write_text(str(work / 'epoch_2.pth'))
     assert config(argv).load_from == str(work / 'epoch_2.pth')
     assert config(argv + ['x.pth']).load_from == 'x.pth'
+
+
+def test_resume_from_weights_alone_is_refused(tmp_path):
+    """A published or exported checkpoint has no optimizer or message hub:
+    mmengine would stop with ``KeyError: 'message_hub'``."""
+    import torch
+    published = tmp_path / 'published.pth'
+    torch.save(dict(state_dict={}, meta=dict(epoch=3)), published)
+    with pytest.raises(SystemExit, match=r'--resume: .*published.pth has no training state '
+                       r'\(message_hub, optimizer missing\).*--cfg-options load_from=CKPT'):
+        config([TINY_CFG, '--resume', str(published)])
+    assert config([TINY_CFG, '--cfg-options', f'load_from={published}']).load_from == str(
+        published)
 
 
 def test_cfg_options_on_a_variable_of_the_file_warn(mmlog):

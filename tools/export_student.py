@@ -12,7 +12,7 @@ import os.path as osp
 
 import torch
 
-import vtd_mm  # noqa: F401
+from vtd_mm.engine import CheckpointFileError, read_checkpoint
 from vtd_mm.utils import (NotALiteral, OutputRefused, check_output, read_assignment,
                           write_atomically)
 
@@ -27,8 +27,14 @@ def main(argv=None):
         check_output(args.out, [args.checkpoint], args.overwrite)
     except OutputRefused as err:
         raise SystemExit(str(err))
-    ckpt = torch.load(args.checkpoint, map_location='cpu', weights_only=True)
-    state = ckpt.get('state_dict', ckpt)
+    try:  # an empty, truncated or foreign file: named, with what to do
+        ckpt = read_checkpoint(args.checkpoint, 'cpu')
+    except (OSError, CheckpointFileError) as err:
+        raise SystemExit(str(err)) from None
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise SystemExit(f'{args.checkpoint} holds a {type(ckpt).__name__}, not a checkpoint '
+                         '(a dict of weights): pass a RecognizerDistiller checkpoint.')
     student = {k[len('student.'):]: v for k, v in state.items() if k.startswith('student.')}
     if not student:
         raise SystemExit(f'{args.checkpoint} has no student.* weights: is it a '

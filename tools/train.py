@@ -5,10 +5,12 @@
 """
 import argparse
 import os
+import os.path as osp
 
 import torch
 from vtd_mm.engine import (KeyValueAction, build_runner, latest_checkpoint, load_config,
-                           prepare_config, run_logged, warn_unread_options)
+                           missing_training_state, prepare_config, run_logged,
+                           warn_unread_options)
 from vtd_mm.utils import WorkDirInUse, hold_work_dir, launcher_rank
 
 
@@ -91,6 +93,15 @@ def make_config(args):
                 'complete epoch_N.pth / iter_N.pth). Start a new run without --resume, or '
                 'give the checkpoint: --resume CKPT.')
         cfg.load_from = latest
+    resume_from = cfg.get('load_from') if cfg.get('resume') else None
+    if resume_from and osp.isfile(resume_from):
+        missing = missing_training_state(resume_from)
+        if missing:
+            raise SystemExit(
+                f'--resume: {resume_from} has no training state ({", ".join(missing)} '
+                'missing): it holds the weights alone, as a published or exported checkpoint '
+                'does. Start from its weights with --cfg-options load_from=CKPT (without '
+                '--resume), or resume from the run\'s own epoch_N.pth.')
     return cfg
 
 

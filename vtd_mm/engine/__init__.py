@@ -1,6 +1,7 @@
 from .atomic_local_backend import AtomicLocalBackend
 from .autocast_optim_wrapper import AutocastOptimWrapper
-from .checkpoint_loader import CheckpointFileError, read_checkpoint, register_checked_loader
+from .checkpoint_loader import (CheckpointFileError, missing_training_state, read_checkpoint,
+                                register_checked_loader)
 from .epoch_seed_hook import EpochSeedHook
 from .frame_token_visualization_hook import FrameTokenVisualizationHook
 from .label_set_hook import LabelSetHook, dataset_class_names, label_set_heads
@@ -17,7 +18,7 @@ register_checked_loader()
 __all__ = [
     'AtomicLocalBackend', 'AutocastOptimWrapper', 'CheckpointFileError', 'EpochSeedHook',
     'FrameTokenVisualizationHook',
-    'KeyValueAction', 'LabelSetHook', 'NamedSetsTestLoop', 'NonFiniteHook', 'SkippedVideosHook',
+    'KeyValueAction', 'LabelSetHook', 'missing_training_state', 'NamedSetsTestLoop', 'NonFiniteHook', 'SkippedVideosHook',
     'SmallCheckpointHook', 'VTDOptimWrapperConstructor', 'build_runner',
     'dataset_class_names', 'frozen_clip_towers', 'hold_effective_batch', 'label_set_heads',
     'latest_checkpoint', 'load_config',

@@ -74,3 +74,21 @@ def read_checkpoint(filename: str, map_location=None, what: str = 'checkpoint'):
 def register_checked_loader() -> None:
     """Use :func:`read_checkpoint` for local paths in mmengine. Idempotent."""
     CheckpointLoader.register_scheme(prefixes='', loader=read_checkpoint, force=True)
+
+
+# what mmengine's Runner.resume reads besides the weights
+TRAINING_STATE = ('meta', 'message_hub', 'optimizer')
+
+
+def missing_training_state(filename: str) -> list:
+    """The parts of :data:`TRAINING_STATE` that the local checkpoint
+    ``filename`` lacks (a published or exported checkpoint holds the weights
+    alone). Reads the file's index lazily (``mmap``), not its tensors; [] when
+    the file cannot be read this way (the loader then names the problem)."""
+    try:
+        checkpoint = torch.load(filename, map_location='cpu', weights_only=True, mmap=True)
+    except Exception:  # not a zip checkpoint, unreadable: read_checkpoint says why
+        return []
+    if not isinstance(checkpoint, dict):
+        return []
+    return [key for key in TRAINING_STATE if key not in checkpoint]
