@@ -298,3 +298,32 @@ def test_mmaction2_config_gets_whole_checkpoint_writes():
     assert cfg.default_hooks.checkpoint.backend_args == dict(backend='atomic_local')
     assert config([TINY_CFG]).default_hooks.checkpoint.backend_args == dict(
         backend='atomic_local')
+
+
+def test_config_mistakes_are_named_before_anything_is_built(tmp_path):
+    """Each stops in make_config, naming the key or file and the fix."""
+    for options, error in (
+            (['optim_wrapper.optimizer.lr=fast'],
+             r"optim_wrapper.optimizer.lr='fast': the config has a number there \(0.004\)"),
+            (['model.cls_head.fusion=dict(attn_drop=0.2)'],
+             r'model.cls_head.fusion=.*the config has a dict there.*not dict\(...\): set the '
+             r'entries one by one, e.g. model.cls_head.fusion.type=VALUE'),
+            (['train_dataloader.persistent_workers=yes'], 'the config has True/False there'),
+            (['default_hooks.timer.type=IterTimerHok'],
+             r"default_hooks.timer.type='IterTimerHok' is not a registered hook; did you mean "
+             r"'IterTimerHook'"),
+            (['custom_hooks.0.type=LabelSetHok'], "custom_hooks.0.type='LabelSetHok'.*'LabelSetHook'"),
+            (['train_dataloader.batch_size=0'], r'train_dataloader.batch_size=0: give a whole '
+                                                'number of clips per process, at least 1'),
+            (['val_dataloader.batch_size=1.5'], r'val_dataloader.batch_size=1.5')):
+        with pytest.raises(SystemExit, match=error):
+            config([K400_CFG, '--cfg-options'] + options)
+    ok = config([K400_CFG, '--cfg-options', 'optim_wrapper.optimizer.lr=1e-3',
+                 'model.cls_head.fusion.attn_drop=0.2', 'load_from=None'])
+    assert ok.optim_wrapper.optimizer.lr == 1e-3 and ok.model.cls_head.fusion.attn_drop == 0.2
+    # a syntax error in a _base_ file: that file and line, not File "<unknown>"
+    (tmp_path / 'base.py').write_text('x = 1\ny = (2,\n')
+    (tmp_path / 'child.py').write_text("_base_ = ['base.py']\nz = 3\n")
+    with pytest.raises(SystemExit, match=rf"config .*child.py cannot be read: "
+                       rf"{tmp_path / 'base.py'}, line 2: '\(' was never closed: y = \(2,"):
+        config([str(tmp_path / 'child.py')])

@@ -13,8 +13,8 @@ import argparse
 import os
 import os.path as osp
 
-from vtd_mm.engine import (KeyValueAction, build_runner, load_config, prepare_config,
-                           run_logged, warn_unread_options)
+from vtd_mm.engine import (ConfigError, KeyValueAction, build_runner, load_config,
+                           merge_options, prepare_config, run_logged)
 
 
 def parse_args(argv=None):
@@ -81,12 +81,13 @@ def merge_args(cfg, args):
 def make_config(args):
     """The config a run of this tool uses, in the order of MMAction2's tool:
     the flags above, --cfg-options, then --work-dir and the checkpoint."""
-    cfg = merge_args(load_config(args.config), args)
-    cfg.launcher = args.launcher
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-        warn_unread_options(cfg, args.cfg_options)
-    cfg = prepare_config(cfg, args.config, args.work_dir, args.launcher)
+    try:
+        cfg = merge_args(load_config(args.config), args)
+        cfg.launcher = args.launcher
+        cfg = prepare_config(merge_options(cfg, args.cfg_options), args.config, args.work_dir,
+                             args.launcher)
+    except ConfigError as err:
+        raise SystemExit(str(err)) from None
     cfg.load_from = args.checkpoint
     return cfg
 

@@ -18,7 +18,7 @@ import os.path as osp
 
 from mmengine.dist import get_rank
 
-from vtd_mm.engine import KeyValueAction, load_config, prepare_config
+from vtd_mm.engine import ConfigError, KeyValueAction, load_config, merge_options, prepare_config
 from vtd_mm.evaluation import evaluate_test_sets, format_table, named_test_sets, summarize
 
 
@@ -48,12 +48,14 @@ def main(argv=None):
     missing = [c for c in checkpoints if c is not None and not osp.isfile(c)]
     if missing:
         raise SystemExit(f'checkpoint not found: {missing[0]}')
-    cfg = load_config(args.config)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg = prepare_config(cfg, args.config, None, args.launcher)
+    try:
+        cfg = load_config(args.config)
+        if args.work_dir is not None:
+            cfg.work_dir = args.work_dir
+        cfg = prepare_config(merge_options(cfg, args.cfg_options), args.config, None,
+                             args.launcher)
+    except ConfigError as err:
+        raise SystemExit(str(err)) from None
     try:
         sets = named_test_sets(cfg, args.sets)
     except ValueError as e:

@@ -8,9 +8,9 @@ import os
 import os.path as osp
 
 import torch
-from vtd_mm.engine import (KeyValueAction, build_runner, latest_checkpoint, load_config,
-                           missing_training_state, prepare_config, run_logged,
-                           warn_unread_options)
+from vtd_mm.engine import (ConfigError, KeyValueAction, build_runner, latest_checkpoint,
+                           load_config, merge_options, missing_training_state, prepare_config,
+                           run_logged)
 from vtd_mm.utils import WorkDirInUse, hold_work_dir, launcher_rank
 
 
@@ -75,16 +75,16 @@ def merge_args(cfg, args):
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     # as in MMAction2's tools/train.py: --cfg-options last, over every flag
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-        warn_unread_options(cfg, args.cfg_options)
-    return cfg
+    return merge_options(cfg, args.cfg_options)
 
 
 def make_config(args):
     """The config a run of this tool uses."""
-    cfg = merge_args(load_config(args.config), args)
-    cfg = prepare_config(cfg, args.config, None, args.launcher)
+    try:
+        cfg = merge_args(load_config(args.config), args)
+        cfg = prepare_config(cfg, args.config, None, args.launcher)
+    except ConfigError as err:
+        raise SystemExit(str(err)) from None
     if args.resume == 'auto' and cfg.get('resume') and cfg.get('load_from') is None:
         latest = latest_checkpoint(cfg.work_dir)
         if latest is None:

@@ -8,9 +8,11 @@ import re
 import zipfile
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.utils import get_installed_path
+
+from .config_checks import ConfigError, check_hook_types, read_config
 
 
 def world_size(launcher: str) -> int:
@@ -87,50 +89,7 @@ def load_config(path: str):
         if not osp.isfile(path):
             raise SystemExit(f'{scope}::{rel} is not a config of the installed {scope} '
                              f'(looked for {path}).')
-    return Config.fromfile(path)
-
-
-# top-level keys a run reads after the config is parsed: mmengine's Runner,
-# MMAction2's and vtd_mm's tools
-RUN_KEYS = frozenset((
-    'model', 'work_dir', 'experiment_name', 'train_dataloader', 'val_dataloader',
-    'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg', 'auto_scale_lr', 'optim_wrapper',
-    'param_scheduler', 'val_evaluator', 'test_evaluator', 'default_hooks', 'custom_hooks',
-    'data_preprocessor', 'load_from', 'resume', 'launcher', 'env_cfg', 'log_processor',
-    'log_level', 'visualizer', 'default_scope', 'randomness', 'runner_type',
-    'model_wrapper_cfg', 'compile', 'strategy', 'custom_imports', 'effective_batch_size',
-    'test_sets', 'dist_params'))
-
-
-def _paths_of(node, key, prefix=''):
-    """Dotted paths of entries named ``key`` inside ``node``."""
-    found = []
-    if isinstance(node, dict):
-        for k, v in node.items():
-            path = f'{prefix}{k}'
-            if k == key and prefix:
-                found.append(path)
-            found += _paths_of(v, key, path + '.')
-    elif isinstance(node, (list, tuple)):
-        for i, v in enumerate(node):
-            found += _paths_of(v, key, f'{prefix}{i}.')
-    return found
-
-
-def warn_unread_options(cfg, options) -> None:
-    """Warn for each ``--cfg-options`` key whose top-level name is a variable
-    of the config file (``max_epochs = 80``): it was read while the file was
-    parsed, so setting it afterwards changes nothing."""
-    for key in options or {}:
-        top = key.split('.')[0]
-        if top in RUN_KEYS:
-            continue
-        where = [p for p in _paths_of(cfg.to_dict(), top) if p.split('.')[0] in RUN_KEYS]
-        hint = (f': set {", ".join(f"{p}=..." for p in where[:3])} instead' if where
-                else ': set the entries that use it instead')
-        print_log(f'--cfg-options {key}: {top} is a variable of the config file, read when '
-                  f'the file was parsed; setting it now changes nothing{hint}.',
-                  logger='current', level=logging.WARNING)
+    return read_config(path)
 
 
 def latest_checkpoint(work_dir: str):
@@ -201,8 +160,18 @@ def atomic_checkpoints(cfg):
     return cfg
 
 
+def check_batch_sizes(cfg) -> None:
+    """Each dataloader's ``batch_size`` is a whole number of clips, at least 1."""
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        size = loader.get('batch_size', 1) if isinstance(loader, dict) else 1
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ConfigError(f'{name}.batch_size={size!r}: give a whole number of clips per '
+                              'process, at least 1.')
+
+
 def prepare_config(cfg, config_path: str, work_dir=None, launcher: str = 'none'):
-    """Work dir, launcher, CPU distributed settings, the effective batch,
+    """Checks (batch sizes, hook names), work dir, launcher, CPU distributed settings, the effective batch,
     whole checkpoints (:func:`atomic_checkpoints`) and the ``collate_fn`` of
     configs inherited from MMAction2's (:func:`drop_collate_scope`)."""
     if work_dir is not None:
@@ -211,6 +180,8 @@ def prepare_config(cfg, config_path: str, work_dir=None, launcher: str = 'none')
         name = osp.splitext(osp.basename(config_path.rpartition('::')[2]))[0]
         cfg.work_dir = osp.join('./work_dirs', name)
     cfg.launcher = launcher
+    check_batch_sizes(cfg)
+    check_hook_types(cfg)
     if launcher == 'pytorch' and not torch.cuda.is_available():
         from ..compat import cpu_distributed_settings
         cfg.model_wrapper_cfg = cpu_distributed_settings()
