@@ -327,3 +327,27 @@ def test_config_mistakes_are_named_before_anything_is_built(tmp_path):
     with pytest.raises(SystemExit, match=rf"config .*child.py cannot be read: "
                        rf"{tmp_path / 'base.py'}, line 2: '\(' was never closed: y = \(2,"):
         config([str(tmp_path / 'child.py')])
+
+
+@pytest.mark.parametrize('script, args', [
+    ('dist_train.sh', ['my configs/a b.py', '2']),
+    ('dist_test.sh', ['my configs/a b.py', 'c d.pth', '2']),
+    ('slurm_train.sh', ['part', 'job', 'my configs/a b.py']),
+    ('slurm_test.sh', ['part', 'job', 'my configs/a b.py', 'c d.pth'])])
+def test_launch_scripts_pass_paths_with_spaces_whole(tmp_path, script, args):
+    """The scripts' command lines, caught by stand-ins for python and srun."""
+    import json
+    import subprocess
+    import sys
+    echo = tmp_path / 'echo_args'
+    echo.write_text(f'#!{sys.executable}\nimport json, sys\nprint(json.dumps(sys.argv[1:]))\n')
+    echo.chmod(0o755)
+    (tmp_path / 'srun').symlink_to(echo)
+    extra = ['--cfg-options', 'work_dir=out dir']
+    out = subprocess.run(['bash', os.path.join(ROOT, 'tools', script)] + args + extra,
+                         env=dict(os.environ, PYTHON=str(echo),
+                                  PATH=f'{tmp_path}:{os.environ["PATH"]}'),
+                         capture_output=True, text=True, check=True).stdout
+    argv = json.loads(out.strip().splitlines()[-1])
+    given = [a for a in args if a.endswith(('.py', '.pth'))]
+    assert all(a in argv for a in given + extra), argv

@@ -13,4 +13,4 @@ PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
 $PYTHON -m torch.distributed.run \
     --nnodes=$NNODES --node_rank=$NODE_RANK --master_addr=$MASTER_ADDR \
     --nproc_per_node=$GPUS --master_port=$PORT \
-    "$(dirname "$0")/train.py" $CONFIG --launcher pytorch ${@:3}
+    "$(dirname "$0")/train.py" "$CONFIG" --launcher pytorch "${@:3}"

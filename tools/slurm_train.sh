@@ -19,4 +19,4 @@ srun -p ${PARTITION} \
     --cpus-per-task=${CPUS_PER_TASK} \
     --kill-on-bad-exit=1 \
     ${SRUN_ARGS} \
-    $PYTHON -u "$(dirname "$0")/train.py" ${CONFIG} --launcher="slurm" ${@:4}
+    $PYTHON -u "$(dirname "$0")/train.py" "${CONFIG}" --launcher="slurm" "${@:4}"
