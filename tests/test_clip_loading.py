@@ -54,7 +54,7 @@ def test_openai_layout_file(tiny_arch, tmp_path):
     assert type(encoder.text.transformer.resblocks[0].mlp.gelu).__name__ == 'QuickGELU'
     assert encoder.init_logit_scale == pytest.approx(model.logit_scale.detach().item())
     assert backbone.quick_gelu and encoder.quick_gelu
-    # stating GELU contradicts what the file proves (fp16 + OpenAI's keys)
+    # stating GELU contradicts what the file proves (OpenAI's keys)
     with pytest.raises(ValueError, match='trained with QuickGELU, but quick_gelu=False'):
         CLIPVisionBackbone(arch=tiny_arch, pretrained=str(path), quick_gelu=False)
 
@@ -183,3 +183,21 @@ def test_unsupported_architectures_are_named(tiny_arch):
     coca_like['text_cfg']['embed_cls'] = True
     with pytest.raises(NotImplementedError, match='class-token text tower'):
         CLIPTextEncoder(arch=coca_like)
+
+
+def test_fp16_gelu_file_with_the_stated_activation(tiny_arch, tmp_path, mmlog):
+    """fp16 alone does not prove an OpenAI release: an open_clip GELU model
+    saved in fp16 loads with quick_gelu=False, exactly; with nothing stated it
+    gets QuickGELU, as OpenAI's fp16 files need, and a warning naming the file."""
+    model = make_clip(tiny_arch, quick_gelu=False, seed=6)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.half().float())
+    path = tmp_path / 'open_clip_fp16.pt'
+    torch.save({k: v.half() for k, v in model.state_dict().items()}, path)
+    backbone, encoder = check_towers_reproduce(model, tiny_arch, str(path), quick_gelu=False)
+    assert not backbone.quick_gelu and not encoder.quick_gelu and not warnings_logged(mmlog)
+    guessed = CLIPVisionBackbone(arch=tiny_arch, pretrained=str(path))
+    logged = warnings_logged(mmlog)
+    assert guessed.quick_gelu and len(logged) == 1
+    assert 'open_clip_fp16.pt: fp16 weights' in logged[0] and 'quick_gelu=False' in logged[0]

@@ -31,23 +31,30 @@ def choose_activation(explicit: Optional[bool], arch: CLIPArch,
     """QuickGELU or GELU for a tower: what the config states, checked
     against what the weights file proves.
 
-    An OpenAI TorchScript archive, OpenAI's extra keys or fp16 weights prove
-    OpenAI weights, which were trained with QuickGELU: stating GELU for them
-    is an error. A float32 state dict in the OpenAI / open_clip layout proves
-    nothing (OpenAI's weights re-saved in fp32 look like any open_clip
-    model's): with no stated choice the arch's default is used and a warning
-    names it.
+    An OpenAI TorchScript archive or OpenAI's extra keys prove OpenAI
+    weights, which were trained with QuickGELU: stating GELU for them is an
+    error. Other files prove nothing (OpenAI's weights re-saved as a state
+    dict look like any open_clip model's, and an open_clip GELU model may be
+    saved in fp16): the stated activation is used; with none stated, QuickGELU
+    for fp16 weights (as OpenAI ships them), else the arch's default, and a
+    warning names it.
     """
     if weights is not None and weights.openai:
         if explicit is False:
             raise ValueError(
-                f'{weights.source} holds OpenAI CLIP weights (TorchScript archive, '
-                "OpenAI's extra keys or fp16 tensors), which were trained with "
-                'QuickGELU, but quick_gelu=False was set: set quick_gelu=True '
-                '(or leave it unset).')
+                f'{weights.source} holds OpenAI CLIP weights (TorchScript archive or '
+                "OpenAI's extra keys), which were trained with QuickGELU, but "
+                'quick_gelu=False was set: set quick_gelu=True (or leave it unset).')
         return True
     if explicit is not None:
         return explicit
+    if weights is not None and weights.half:
+        print_log(
+            f'{weights.source}: fp16 weights, as OpenAI ships its CLIP releases: the {tower} '
+            'tower uses QuickGELU. An open_clip model trained with GELU and saved in fp16 '
+            'needs quick_gelu=False in the config; state quick_gelu=True to silence this.',
+            logger='current', level=logging.WARNING)
+        return True
     if weights is not None:
         act = 'QuickGELU' if arch.quick_gelu else 'GELU'
         print_log(

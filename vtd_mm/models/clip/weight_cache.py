@@ -26,19 +26,19 @@ class _WeightCache:
         if entry is None or tower not in entry['parts']:
             self._entries.clear()  # hold one file at a time
             obj, jit = read_clip_file(path)
-            sd, openai = normalise(obj, path)
+            sd, openai, half = normalise(obj, path)
             parts = {VISUAL: {}, TEXT: {}}
             for k, v in sd.items():
                 if k.startswith('visual.'):
                     parts[VISUAL][k[len('visual.'):]] = v
                 elif k.startswith(_TEXT_PREFIXES):
                     parts[TEXT][k] = v
-            entry = dict(parts=parts, openai=openai or jit, arch=infer_arch(sd))
+            entry = dict(parts=parts, openai=openai or jit, half=half, arch=infer_arch(sd))
             self._entries[key] = entry
         state = entry['parts'].pop(tower)
         if not entry['parts']:
             del self._entries[key]
-        return TowerWeights(state, path, entry['openai'], entry['arch'])
+        return TowerWeights(state, path, entry['openai'], entry['arch'], entry['half'])
 
     def clear(self):
         self._entries.clear()

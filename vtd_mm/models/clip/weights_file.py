@@ -38,8 +38,9 @@ class TowerWeights:
     """The weights of one tower, as read from ``source``."""
     state_dict: Dict[str, torch.Tensor]
     source: str
-    openai: bool
+    openai: bool  # proven an OpenAI release: TorchScript archive or OpenAI's extra keys
     arch: dict = field(default_factory=dict)
+    half: bool = False  # fp16 tensors, as OpenAI ships them (a hint, not a proof)
 
 
 def _is_torchscript(path: str) -> bool:
@@ -77,8 +78,10 @@ def normalise(obj, path: str):
     """Bring any supported layout to open_clip's CLIP layout.
 
     Returns:
-        (state_dict, openai): float32 tensors; ``openai`` tells whether the file
-        is recognisably an OpenAI release (trained with QuickGELU).
+        (state_dict, openai, half): float32 tensors; ``openai`` tells whether
+        the file is recognisably an OpenAI release (trained with QuickGELU):
+        OpenAI's extra keys; ``half`` whether it held fp16 weights, as
+        OpenAI's releases do (an open_clip model saved in fp16 does too).
     """
     if not isinstance(obj, dict):
         raise ValueError(f'{path} holds a {type(obj).__name__}, not a state dict.')
@@ -100,7 +103,7 @@ def normalise(obj, path: str):
             f'{path} is a vtd_mm / MMAction2 model checkpoint, not CLIP '
             'weights: load it with load_from (or tools/test.py CHECKPOINT).')
     sd = {}
-    openai = False
+    openai = half = False
     for k, v in obj.items():
         if k.startswith('module.'):
             k = k[len('module.'):]
@@ -112,7 +115,7 @@ def normalise(obj, path: str):
         if not torch.is_tensor(v):
             continue
         if v.dtype == torch.float16 and k.endswith('weight'):
-            openai = True  # OpenAI ships fp16; open_clip checkpoints are fp32
+            half = True
         sd[k] = v
     not_float = sorted(k for k, v in sd.items() if not v.is_floating_point())
     if not_float:
@@ -131,7 +134,7 @@ def normalise(obj, path: str):
             f'{path} does not look like CLIP weights in the OpenAI / open_clip '
             f'layout (no visual.conv1.weight or ln_final.weight; first keys: '
             f'{keys[:5]}).')
-    return sd, openai
+    return sd, openai, half
 
 
 def read_clip_weights(path: str) -> Dict[str, torch.Tensor]:
