@@ -218,3 +218,35 @@ def test_list_lines_are_read_or_named(data, tmp_path):
     multi.write_text('train_red_0.mp4 0 2\n')
     cfg.update(ann_file=str(multi), multi_class=True, num_classes=3)
     assert DATASETS.build(cfg).get_data_info(0)['label'].tolist() == [1, 0, 1]  # one-hot
+
+
+def test_videos_decord_reads_wrong_are_explained(tmp_path):
+    """Files OpenCV reads but decord 0.6 cannot convert (a rotation tag, some
+    frame widths) get the cause and the fix, not a bare size check; frames
+    that come back with other than 3 channels are caught, not passed on."""
+    import cv2
+    import numpy as np
+
+    from vtd_mm.datasets.checked_video_dataset import DecodingCheckedCompose, DecodingFailed
+    from vtd_mm.demo.dataset import write_mp4
+
+    from .videos import square_video, with_rotation_tag
+    write_mp4(str(tmp_path / 'upright.mp4'), square_video('red', 0))
+    with_rotation_tag(str(tmp_path / 'upright.mp4'), str(tmp_path / 'rotated.mp4'))
+    write_mp4(str(tmp_path / 'narrow.mp4'), [np.full((32, 16, 3), 9 * i, np.uint8)
+                                             for i in range(8)])
+    sys.path.insert(0, os.path.join(ROOT, 'tools', 'data'))
+    import check_videos
+    assert check_videos.check_video(str(tmp_path / 'upright.mp4')) is None
+    for name in ('rotated.mp4', 'narrow.mp4'):
+        assert cv2.VideoCapture(str(tmp_path / name)).read()[0]          # OpenCV reads it
+        reason = check_videos.check_video(str(tmp_path / name))
+        assert 'a decord 0.6 defect with files that carry a rotation tag' in reason, reason
+        assert 'OpenCVInit / OpenCVDecode' in reason
+
+    class DecordDecode:  # as decord has answered for 16-px-wide frames
+        def __call__(self, data):
+            return dict(data, imgs=[np.zeros((32, 16, 6), np.uint8)])
+    with pytest.raises(DecodingFailed, match=r'DecordDecode: ValueError: decoded frames of '
+                                             r'shape \(32, 16, 6\), not H x W x 3'):
+        DecodingCheckedCompose([DecordDecode()])(dict(filename='narrow.mp4'))

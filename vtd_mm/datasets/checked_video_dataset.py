@@ -34,10 +34,10 @@ class BrokenVideoError(RuntimeError):
 # height of 32); OpenCV reads them
 DECORD_SIZE_DEFECT = 'from_size == to_size'
 DECORD_SIZE_HINT = (
-    'decord cannot convert this video\'s frames (a decord 0.6 defect with a rotation tag '
-    'in the file and with some small frame widths). Re-encode it upright at a width that '
-    'is a multiple of 32 (e.g. ffmpeg -i IN -vf scale=320:-2 -metadata:s:v rotate=0 OUT), '
-    'or decode with OpenCVInit / OpenCVDecode in the pipeline')
+    'decord cannot convert this video\'s frames (a decord 0.6 defect with files that '
+    'carry a rotation tag and with some frame widths, e.g. 8, 16, 24 or 48 px). Re-encode '
+    'it upright at a width that is a multiple of 32 (e.g. ffmpeg -i IN -vf scale=320:-2 '
+    '-metadata:s:v rotate=0 OUT), or decode with OpenCVInit / OpenCVDecode in the pipeline')
 
 
 def decoding_error_text(err: Exception, path: str = None) -> str:
