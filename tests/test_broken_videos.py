@@ -204,7 +204,8 @@ def test_list_lines_are_read_or_named(data, tmp_path):
     report = check_videos.main([str(good), '--data-prefix', str(videos), '--workers', '1'])
     assert report['broken'] == []
     assert open(report['clean_file']).read() == 'my clip.mp4 0\ntrain_red_0.mp4\t0\n'
-    for text, error in (('a.mp4 0\nb.mp4 zero\n', r"line 2 is 'b.mp4 zero'; expected \"path label\""),
+    for text, error in (('a.mp4 0\nb.mp4 zero\n',
+                         r"line 2 is 'b.mp4 zero'; expected \"path label\""),
                         ('a.mp4 0\nlonely.mp4\n', "line 2 is 'lonely.mp4'"),
                         ('\n  \n', 'has no entries'), (b'\xff\xfe0 1\n', 'not a text list')):
         bad = tmp_path / 'bad.txt'

@@ -26,8 +26,8 @@ PIPELINE = [dict(type='DecordInit'), dict(type='SampleFrames', clip_len=2, num_c
 def dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp('seeded')
     lists = make_dataset(str(root), per_class=2, num_frames=24, splits=('train', ))
-    return CheckedVideoDataset(ann_file=lists['train'], data_prefix=dict(video=str(root / 'videos')),
-                               pipeline=PIPELINE)
+    return CheckedVideoDataset(ann_file=lists['train'], pipeline=PIPELINE,
+                               data_prefix=dict(video=str(root / 'videos')))
 
 
 def clips(dataset, order, num_workers=0):

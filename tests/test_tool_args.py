@@ -312,7 +312,8 @@ def test_config_mistakes_are_named_before_anything_is_built(tmp_path):
             (['default_hooks.timer.type=IterTimerHok'],
              r"default_hooks.timer.type='IterTimerHok' is not a registered hook; did you mean "
              r"'IterTimerHook'"),
-            (['custom_hooks.0.type=LabelSetHok'], "custom_hooks.0.type='LabelSetHok'.*'LabelSetHook'"),
+            (['custom_hooks.0.type=LabelSetHok'],
+             "custom_hooks.0.type='LabelSetHok'.*'LabelSetHook'"),
             (['train_dataloader.batch_size=0'], r'train_dataloader.batch_size=0: give a whole '
                                                 'number of clips per process, at least 1'),
             (['val_dataloader.batch_size=1.5'], r'val_dataloader.batch_size=1.5')):

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from ..datasets.annotation_list import annotation_entries
-from ..datasets.checked_video_dataset import BrokenVideoError, DecodingCheckedCompose, DecodingFailed
+from ..datasets.checked_video_dataset import (BrokenVideoError, DecodingCheckedCompose,
+                                              DecodingFailed)
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.flv', '.mpg', '.mpeg')
 SAMPLERS = ('UniformSample', 'SampleFrames', 'UniformSampleFrames', 'DenseSampleFrames')

@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Optional
 
 from mmengine.config import Config
 from mmengine.logging import print_log
+from mmaction.registry import HOOKS
 
 
 
@@ -127,7 +128,6 @@ def check_hook_types(cfg) -> None:
     """Every hook of ``default_hooks`` / ``custom_hooks`` named by a
     registered name; a misspelt one is refused with the nearest names. (A
     dotted name is an import path, which mmengine follows: not checked.)"""
-    from mmaction.registry import HOOKS
     hooks = [(f'default_hooks.{k}', v) for k, v in (cfg.get('default_hooks') or {}).items()]
     hooks += [(f'custom_hooks.{i}', v) for i, v in enumerate(cfg.get('custom_hooks') or [])]
     known = None

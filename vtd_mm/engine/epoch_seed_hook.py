@@ -68,4 +68,5 @@ class EpochSeedHook(Hook):
             self.dataset.seed_samples(runner.seed, runner.epoch)
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        torch.manual_seed(int(np.random.SeedSequence([runner.seed, runner.iter]).generate_state(1)[0]))
+        seed = np.random.SeedSequence([runner.seed, runner.iter]).generate_state(1)[0]
+        torch.manual_seed(int(seed))

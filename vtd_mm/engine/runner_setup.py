@@ -171,9 +171,10 @@ def check_batch_sizes(cfg) -> None:
 
 
 def prepare_config(cfg, config_path: str, work_dir=None, launcher: str = 'none'):
-    """Checks (batch sizes, hook names), work dir, launcher, CPU distributed settings, the effective batch,
-    whole checkpoints (:func:`atomic_checkpoints`) and the ``collate_fn`` of
-    configs inherited from MMAction2's (:func:`drop_collate_scope`)."""
+    """Checks (batch sizes, hook names), work dir, launcher, CPU distributed
+    settings, the effective batch, whole checkpoints
+    (:func:`atomic_checkpoints`) and the ``collate_fn`` of configs inherited
+    from MMAction2's (:func:`drop_collate_scope`)."""
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
