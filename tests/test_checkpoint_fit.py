@@ -11,7 +11,7 @@ from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.runner.checkpoint import load_checkpoint
 
-from vtd_mm.engine import CheckpointFileError, read_checkpoint
+from vtd_mm.utils import CheckpointFileError, read_checkpoint
 from vtd_mm.models.checkpoint_fit import RECORD, CheckpointMismatchError, decode_record
 
 from .conftest import TINY_ARCH, make_clip

@@ -7,7 +7,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from vtd_mm.engine import CheckpointFileError, read_checkpoint
+from vtd_mm.utils import CheckpointFileError, read_checkpoint
 from vtd_mm.models.clip.weights_file import read_clip_weights
 
 from .videos import make_dataset

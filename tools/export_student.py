@@ -12,7 +12,7 @@ import os.path as osp
 
 import torch
 
-from vtd_mm.engine import CheckpointFileError, read_checkpoint
+from vtd_mm.utils import CheckpointFileError, read_checkpoint
 from vtd_mm.utils import (NotALiteral, OutputRefused, check_output, read_assignment,
                           write_atomically)
 

@@ -18,8 +18,9 @@ import os.path as osp
 
 from mmengine.dist import get_rank
 
+from vtd_mm.apis import evaluate_test_sets
 from vtd_mm.engine import ConfigError, KeyValueAction, load_config, merge_options, prepare_config
-from vtd_mm.evaluation import evaluate_test_sets, format_table, named_test_sets, summarize
+from vtd_mm.evaluation import format_table, named_test_sets, summarize
 
 
 def parse_args(argv=None):

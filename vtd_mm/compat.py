@@ -25,6 +25,10 @@ Each fix is small, idempotent and applied by ``import vtd_mm`` (see
 6. MMAction2's ``ColorJitter.adjust_hue`` adds a negative Python int to a
    uint8 array, an OverflowError under NumPy 2: :func:`fix_color_jitter_hue`
    replaces it by the same computation in integers.
+7. mmengine's loader for local checkpoint paths fails on an empty or truncated
+   file with a bare ``EOFError`` that names no file: ``import vtd_mm`` replaces
+   it by :func:`vtd_mm.utils.read_checkpoint` (``weights_only=True``, errors
+   that name the file) through :func:`read_local_checkpoints_with`.
 
 ``importlib-metadata`` (imported but not declared by mmaction2) is a declared
 dependency of this package; the two OpenCV wheels must never be uninstalled
@@ -167,7 +171,8 @@ def fix_color_jitter_hue():
 
 
 def apply_all():
-    """Apply the import-time fixes (1, 2, 4, 5 and 6). Idempotent."""
+    """Apply the import-time fixes 1, 2, 4, 5 and 6 (7 follows once the
+    package's reader is imported: see ``vtd_mm/__init__.py``). Idempotent."""
     warnings.filterwarnings(
         'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
     # mmengine resolves ``mmaction::`` config bases with pkg_resources, whose
@@ -177,4 +182,11 @@ def apply_all():
     ensure_mmaction_importable()
     allow_mmengine_checkpoints()
     fix_color_jitter_hue()
+
+
+def read_local_checkpoints_with(reader):
+    """Fix 7: mmengine reads local checkpoint paths with ``reader(filename,
+    map_location)`` instead of its bare ``torch.load``. Idempotent."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(prefixes='', loader=reader, force=True)
 

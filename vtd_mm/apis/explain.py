@@ -13,9 +13,11 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 import torch
 
+from ..datasets import load_class_names
 from ..datasets.annotation_list import annotation_entries
 from ..datasets.checked_video_dataset import (BrokenVideoError, DecodingCheckedCompose,
                                               DecodingFailed)
+from ..engine import label_set_heads
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.flv', '.mpg', '.mpeg')
 SAMPLERS = ('UniformSample', 'SampleFrames', 'UniformSampleFrames', 'DenseSampleFrames')
@@ -53,7 +55,6 @@ def parse_labels(labels: Union[None, str, Sequence[str]]) -> Optional[List[str]]
     At least two names: over a single class every video scores 1.0. A string
     that names no file but looks like a path is an error, not a class name.
     """
-    from ..datasets import load_class_names
     if labels is None:
         return None
     if isinstance(labels, str) and not osp.isfile(labels):
@@ -70,7 +71,6 @@ def parse_labels(labels: Union[None, str, Sequence[str]]) -> Optional[List[str]]
 @contextlib.contextmanager
 def label_set(model, names: Optional[List[str]]):
     """Give the model's heads the label set ``names`` for the ``with`` block."""
-    from ..engine import label_set_heads
     heads = label_set_heads(model)
     if names is None:
         yield None if not heads else list(heads[0].class_names)
@@ -138,7 +138,6 @@ def recognize(model, videos: Sequence[str], labels=None, top_k: int = 5,
     from mmengine.dataset import pseudo_collate
     from mmengine.utils import ProgressBar
 
-    from ..engine import label_set_heads
     if not label_set_heads(model):
         head = type(getattr(model, 'cls_head', None)).__name__
         raise ValueError(f'recognize() explains the frame tokens of a VTDHead; this '
@@ -230,79 +229,3 @@ def format_result(result: Dict) -> str:
             f" ({f['time']:.2f} s)" if f['time'] is not None else '')
         lines.append(f"    {where}  {f['token']}  w={f['weight']:.2f}")
     return '\n'.join(lines)
-
-
-def _read_frames(path, indices):
-    import decord
-    reader = decord.VideoReader(path, num_threads=1)
-    return reader.get_batch(list(indices)).asnumpy()
-
-
-def save_frame_strip(frames, tokens, weights, title: str, path: str, figsize,
-                     interpolation: Optional[str] = None) -> str:
-    """PNG of frames side by side, each titled with its token and weight."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(frames), figsize=figsize, squeeze=False)
-    for ax, frame, token, weight in zip(axes[0], frames, tokens, weights):
-        ax.imshow(frame, interpolation=interpolation)
-        ax.set_title(f'{token}\nw={weight:.2f}', fontsize=7)
-        ax.axis('off')
-    fig.suptitle(title, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
-
-
-def draw_strip(result: Dict, path: str, max_width: int = 160) -> str:
-    """PNG: the frames of the first view at their original resolution (scaled
-    to ``max_width``), each with its token and weight; the title gives the
-    prediction and the video token."""
-    import cv2
-    view = result['views'][0]
-    inds = [f['index'] for f in view['frames']]
-    if any(i is None for i in inds):
-        raise ValueError('no frame indices to draw (3D backbone time steps)')
-    frames = _read_frames(result['video'], inds)
-    h, w = frames.shape[1:3]
-    scale = min(1.0, max_width / w)
-    frames = [cv2.resize(f, (max(1, int(w * scale)), max(1, int(h * scale))),
-                         interpolation=cv2.INTER_AREA) for f in frames]
-    best = result['top_k'][0]
-    title = (f"{osp.basename(result['video'])}: \"{best['name']}\" ({best['score']:.2f}); "
-             f"video token \"{view['video_token']}\"")
-    return save_frame_strip(frames, [f['token'] for f in view['frames']],
-                            [f['weight'] for f in view['frames']], title, path,
-                            figsize=(1.7 * len(frames), 1.7 * h / w + 0.9))
-
-
-def write_annotated_video(result: Dict, path: str, max_width: int = 480) -> str:
-    """MP4 of the whole video with the top-3 classes written on every frame and,
-    on sampled frames, the token that frame reads as."""
-    import cv2
-    import decord
-    reader = decord.VideoReader(result['video'], num_threads=1)
-    fps = float(reader.get_avg_fps()) or 25.0
-    first = reader[0].asnumpy()
-    h, w = first.shape[:2]
-    scale = min(1.0, max_width / w)
-    size = (max(2, int(w * scale)) // 2 * 2, max(2, int(h * scale)) // 2 * 2)
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps, size)
-    if not writer.isOpened():
-        raise RuntimeError(f'OpenCV cannot write {path}')
-    tokens = {f['index']: f for f in result['views'][0]['frames'] if f['index'] is not None}
-    top = [f"{c['name']} {c['score']:.2f}" for c in result['top_k'][:3]]
-    for i in range(len(reader)):
-        frame = cv2.cvtColor(cv2.resize(reader[i].asnumpy(), size), cv2.COLOR_RGB2BGR)
-        lines = list(top)
-        if i in tokens:
-            lines.append(f"frame reads: {tokens[i]['token']} (w={tokens[i]['weight']:.2f})")
-        for n, text in enumerate(lines):
-            y = 16 + 16 * n
-            cv2.putText(frame, text, (5, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3)
-            cv2.putText(frame, text, (5, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)
-        writer.write(frame)
-    writer.release()
-    return path

@@ -8,6 +8,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
+from mmaction.registry import MODELS
+
+from .. import datasets, models  # noqa: F401  (register their modules)
 from ..engine.label_set_hook import check_one_clip
 
 
@@ -49,8 +52,6 @@ def init_recognizer(config: Union[str, Path, Config], checkpoint: Optional[str] 
         device: device to put the model on.
         cfg_options: settings merged into the config, as ``--cfg-options``.
     """
-    from mmaction.registry import MODELS
-    import vtd_mm  # noqa: F401  (registers the modules)
     if isinstance(config, (str, Path)):
         config = Config.fromfile(str(config))
     elif isinstance(config, Config):

@@ -4,6 +4,8 @@ from typing import List
 
 import torch
 
+from ..visualization import save_frame_strip
+
 
 def predict_video(model, dataset, index):
     """(frames [T, H, W, 3] uint8, prediction sample) of one test video."""
@@ -15,7 +17,6 @@ def predict_video(model, dataset, index):
 
 
 def draw(frames, pred, names, title, path):
-    from ..apis.explain import save_frame_strip
     truth = names[int(pred.gt_label)]
     guess = names[int(pred.pred_label)]
     return save_frame_strip(

@@ -11,6 +11,10 @@ from typing import Dict, Optional, Sequence, Tuple
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
+from mmaction.utils import register_all_modules
+
+from ..evaluation import mean_std
+from .dataset import generate_world
 
 # name: (prompts, confidence weights, discrete token + fusion, hub correction)
 VARIANTS = {
@@ -27,9 +31,6 @@ def prepare_world(data_root: str, videos_per_class: Optional[Sequence[int]] = No
     """Point the demo configs at ``data_root`` (``VTD_DEMO_DATA``), set the
     MMAction2 default scope, and generate the world there if absent
     (``videos_per_class``: train, val, test; None: the default world)."""
-    from mmaction.utils import register_all_modules
-
-    from .dataset import generate_world
     os.environ['VTD_DEMO_DATA'] = data_root
     register_all_modules(init_default_scope=True)
     per_class = None if videos_per_class is None else dict(
@@ -44,7 +45,6 @@ def slug(text: str) -> str:
 
 def percent_mean_std(values: Sequence[float]) -> str:
     """'63.3 ± 6.2' for accuracies in [0, 1] over seeds; one value: '63.3'."""
-    from ..evaluation import mean_std
     if len(values) == 1:
         return f'{100 * values[0]:.1f}'
     s = mean_std(values)

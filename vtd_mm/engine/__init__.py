@@ -1,8 +1,6 @@
 from .atomic_local_backend import AtomicLocalBackend
 from .autocast_optim_wrapper import AutocastOptimWrapper
 from .config_checks import ConfigError, merge_options, warn_unread_options
-from .checkpoint_loader import (CheckpointFileError, missing_training_state, read_checkpoint,
-                                register_checked_loader)
 from .epoch_seed_hook import EpochSeedHook
 from .frame_token_visualization_hook import FrameTokenVisualizationHook
 from .label_set_hook import LabelSetHook, dataset_class_names, label_set_heads
@@ -14,14 +12,11 @@ from .skipped_videos_hook import SkippedVideosHook
 from .small_checkpoint_hook import SmallCheckpointHook, frozen_clip_towers
 from .vtd_optim_wrapper_constructor import VTDOptimWrapperConstructor
 
-register_checked_loader()
-
 __all__ = [
-    'AtomicLocalBackend', 'AutocastOptimWrapper', 'CheckpointFileError', 'ConfigError',
-    'EpochSeedHook', 'FrameTokenVisualizationHook', 'KeyValueAction', 'LabelSetHook',
-    'NamedSetsTestLoop', 'NonFiniteHook', 'SkippedVideosHook', 'SmallCheckpointHook',
-    'VTDOptimWrapperConstructor', 'build_runner', 'dataset_class_names', 'frozen_clip_towers',
-    'hold_effective_batch', 'label_set_heads', 'latest_checkpoint', 'load_config',
-    'merge_options', 'missing_training_state', 'prepare_config', 'read_checkpoint',
-    'register_checked_loader', 'run_logged', 'warn_unread_options'
+    'AtomicLocalBackend', 'AutocastOptimWrapper', 'ConfigError', 'EpochSeedHook',
+    'FrameTokenVisualizationHook', 'KeyValueAction', 'LabelSetHook', 'NamedSetsTestLoop',
+    'NonFiniteHook', 'SkippedVideosHook', 'SmallCheckpointHook', 'VTDOptimWrapperConstructor',
+    'build_runner', 'dataset_class_names', 'frozen_clip_towers', 'hold_effective_batch',
+    'label_set_heads', 'latest_checkpoint', 'load_config', 'merge_options', 'prepare_config',
+    'run_logged', 'warn_unread_options'
 ]

@@ -10,6 +10,7 @@ from mmengine.dataset import DefaultSampler
 from mmengine.dist import get_dist_info
 from mmengine.hooks import Hook
 
+from ..visualization import save_frame_strip
 from .label_set_hook import dataset_class_names, label_set_heads
 
 
@@ -95,7 +96,6 @@ class FrameTokenVisualizationHook(Hook):
         return f'{number}_{stem}'
 
     def _draw_one(self, runner, name: str, video, sample) -> None:
-        from ..apis.explain import save_frame_strip
         tokens = sample.get('frame_token_names')
         weights = sample.get('frame_weights')
         frames = _first_view(video, len(tokens[0]) if tokens else None)

@@ -9,6 +9,7 @@ from mmengine.model import is_model_wrapper
 from mmaction.registry import HOOKS
 
 from ..datasets.class_names import class_names_from_metainfo
+from ..models.clip import CLIPTextEncoder, CLIPVisionBackbone
 
 
 def _unwrap(model):
@@ -26,7 +27,6 @@ def check_one_clip(model) -> None:
     model were read from different CLIP files: their features share one
     embedding space only when they come from the same CLIP (the same weights
     in two layouts are fine, which is why this is a warning)."""
-    from ..models.clip import CLIPTextEncoder, CLIPVisionBackbone
     model = _unwrap(model)
     for recognizer in [model] + [getattr(model, k, None) for k in ('student', 'teacher')]:
         backbone = getattr(recognizer, 'backbone', None)

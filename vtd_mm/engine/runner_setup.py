@@ -12,6 +12,7 @@ from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.utils import get_installed_path
 
+from ..compat import cpu_distributed_settings
 from .config_checks import ConfigError, check_hook_types, read_config
 
 
@@ -184,7 +185,6 @@ def prepare_config(cfg, config_path: str, work_dir=None, launcher: str = 'none')
     check_batch_sizes(cfg)
     check_hook_types(cfg)
     if launcher == 'pytorch' and not torch.cuda.is_available():
-        from ..compat import cpu_distributed_settings
         cfg.model_wrapper_cfg = cpu_distributed_settings()
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
     return hold_effective_batch(atomic_checkpoints(drop_collate_scope(cfg)), launcher)

@@ -21,7 +21,7 @@ from typing import Dict
 import torch
 from mmengine.logging import print_log
 
-from ...utils import listed, non_finite_names
+from ...utils import listed, non_finite_names, read_checkpoint
 from .torchscript_archive import read_torchscript_tensors
 
 VISUAL = 'visual'
@@ -70,7 +70,6 @@ def read_clip_file(path: str):
                 f'({err}). Its code is never run by default; to load it with '
                 f'torch.jit.load, which runs that code, set {TRUST_TORCHSCRIPT}=1 for a '
                 'file from a source you trust.') from err
-    from ...engine.checkpoint_loader import read_checkpoint
     return read_checkpoint(path, 'cpu', what='CLIP weights file'), False
 
 

@@ -1,9 +1,10 @@
-"""Local checkpoint files read with clear errors (mmengine's loader scheme).
+"""Local checkpoint files read with clear errors.
 
 mmengine's loader for local paths calls ``torch.load``; an empty or truncated
 file then fails with a bare ``EOFError`` / ``PytorchStreamReader`` message
-that names no file. This loader, registered for local paths in place of
-mmengine's, reads with ``weights_only=True`` (mmengine's own globals are
+that names no file. :func:`read_checkpoint`, which ``import vtd_mm``
+registers for local paths in place of mmengine's
+(:func:`vtd_mm.compat.read_local_checkpoints_with`), reads with ``weights_only=True`` (mmengine's own globals are
 allow-listed by :mod:`vtd_mm.compat`) and says which file is broken and
 what to do. Every entry point that loads through mmengine uses it: the
 Runner's ``load_from`` and ``resume``, ``mmengine.runner.load_checkpoint``,
@@ -15,9 +16,8 @@ import pickle
 import zipfile
 
 import torch
-from mmengine.runner.checkpoint import CheckpointLoader
 
-from ..utils import listed, non_finite_names
+from .finite import listed, non_finite_names
 
 
 class CheckpointFileError(RuntimeError):
@@ -69,11 +69,6 @@ def read_checkpoint(filename: str, map_location=None, what: str = 'checkpoint'):
             'that wrote it diverged (a learning rate too high, fp16 overflow). Use a '
             'checkpoint from before it diverged.')
     return checkpoint
-
-
-def register_checked_loader() -> None:
-    """Use :func:`read_checkpoint` for local paths in mmengine. Idempotent."""
-    CheckpointLoader.register_scheme(prefixes='', loader=read_checkpoint, force=True)
 
 
 # what mmengine's Runner.resume reads besides the weights
