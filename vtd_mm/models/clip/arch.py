@@ -8,7 +8,7 @@ model-config format (``embed_dim``, ``vision_cfg``, ``text_cfg``, optional
 """
 import math
 from dataclasses import dataclass
-from typing import Dict, Union
+from typing import Dict
 
 import torch
 
@@ -21,10 +21,6 @@ class CLIPArch:
     vision_cfg: dict
     text_cfg: dict
     quick_gelu: bool = False
-
-    def as_dict(self):
-        return dict(embed_dim=self.embed_dim, vision_cfg=dict(self.vision_cfg),
-                    text_cfg=dict(self.text_cfg), quick_gelu=self.quick_gelu)
 
 
 def _plain(obj):
@@ -105,5 +101,3 @@ def describe_arch(arch: dict) -> str:
         parts.append(f"embed dim {arch['embed_dim']}")
     return '; '.join(parts) or 'no recognisable CLIP tower'
 
-
-ArchLike = Union[str, dict, CLIPArch, None]
