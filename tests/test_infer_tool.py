@@ -117,7 +117,8 @@ def test_real_frame_times_and_undecodable_videos_named(videos, tmp_path):  # noq
     results = {os.path.basename(r['video']): r
                for r in json.loads((out / 'results.json').read_text())['results']}
     assert results['empty.mp4']['error'] == 'cannot decode: DecordInit: empty file (0 bytes)'
-    assert 'a decord 0.6 defect with a rotation tag' in results['rotated.mp4']['error']
+    assert ('a decord 0.6 defect with files that carry a rotation tag'
+            in results['rotated.mp4']['error'])
     assert 'ffmpeg -i IN' in results['rotated.mp4']['error']
     assert sorted(f for f in os.listdir(out) if f.endswith('.png')) == [
         '0000_a good one.png', '0003_vfr.png']
