@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.vtd_mm-installed
 PYTEST_ARGS ?=
 
-.PHONY: install test bench demo clean-venv
+.PHONY: install test lint bench demo clean-venv
 
 $(STAMP): requirements.txt setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ install: $(STAMP)
 
 test: install
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
 
 bench: install
 	$(PY) tools/analysis/benchmark_clip.py --arch ViT-B-16 --num-classes 400

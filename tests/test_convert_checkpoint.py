@@ -12,7 +12,8 @@ from .conftest import make_clip
 from .numerics import assert_close64
 from .vtd_reference import ReferenceVTD
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools'))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import convert_checkpoint  # noqa: E402
 
 NAMES = ['red square', 'green circle', 'blue star', 'white ring']

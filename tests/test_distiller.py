@@ -9,7 +9,8 @@ from mmaction.structures import ActionDataSample
 
 from .conftest import TINY_ARCH
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools'))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import export_student  # noqa: E402
 
 CLIP_NORM = dict(type='ActionDataPreprocessor', mean=[122.771, 116.746, 104.094],
@@ -72,7 +73,8 @@ def test_loss_mode(distiller, monkeypatch):
     monkeypatch.setattr(model.teacher.cls_head, 'loss_by_feat', no_teacher_loss)
     seen = []
     ckd = model.distill_losses['ckd']
-    monkeypatch.setattr(ckd, 'forward', lambda s, t: seen.append((s, t)) or CKDLoss.forward(ckd, s, t))
+    monkeypatch.setattr(ckd, 'forward',
+                        lambda s, t: seen.append((s, t)) or CKDLoss.forward(ckd, s, t))
     data = batch()
     losses = model(**model.data_preprocessor(data, True), mode='loss')
     assert {'loss_cls', 'loss_ckd', 'loss_kd', 'top1_acc'} <= set(losses)

@@ -142,7 +142,8 @@ def test_resnet_backbone_with_vtd_head(tiny_data, tmp_path):
     cfg.train_dataloader.num_workers = 0
     cfg.model.backbone = dict(type='ResNet', depth=18, pretrained=None, norm_eval=False)
     cfg.model.cls_head.in_channels = 512
-    cfg.model.data_preprocessor = dict(type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
+    cfg.model.data_preprocessor = dict(type='ActionDataPreprocessor',
+                                       mean=[123.675, 116.28, 103.53],
                                        std=[58.395, 57.12, 57.375], format_shape='NCHW')
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=3, val_interval=100)
     cfg.param_scheduler = None

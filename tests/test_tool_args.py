@@ -186,8 +186,8 @@ def test_bf16_on_a_cpu_without_bf16_units_warns(tmp_path, mmlog):
         mmlog.clear()
         wrapper_module.cpu_has_bf16_units = lambda has=has_units: has
         try:
-            wrapper = OPTIM_WRAPPERS.build(dict(type='AutocastOptimWrapper',
-                                                optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))
+            sgd = torch.optim.SGD(model.parameters(), lr=0.1)
+            wrapper = OPTIM_WRAPPERS.build(dict(type='AutocastOptimWrapper', optimizer=sgd))
             for _ in range(2):
                 with wrapper.optim_context(model):
                     model(torch.ones(1, 2))

@@ -21,7 +21,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description='Test (and eval) a recognizer')
     p.add_argument('config', help='test config file path')
     p.add_argument('checkpoint', help='checkpoint file')
-    p.add_argument('--work-dir', help='the directory to save the file containing evaluation metrics')
+    p.add_argument('--work-dir',
+                   help='the directory to save the file containing evaluation metrics')
     p.add_argument('--dump', type=str,
                    help='dump predictions (scores, labels, frame tokens) to a pickle file')
     p.add_argument('--show-dir', help='directory where the drawn videos (PNG strips) are saved')

@@ -2,8 +2,9 @@
 
 Importing the package applies the compatibility fixes of :mod:`vtd_mm.compat`
 (including mmengine reading local checkpoints with
-:func:`vtd_mm.utils.read_checkpoint`) and registers every module into MMAction2's registries, so a config can use
-it with ``custom_imports = dict(imports=['vtd_mm'])``.
+:func:`vtd_mm.utils.read_checkpoint`) and registers every module into
+MMAction2's registries, so a config can use it with
+``custom_imports = dict(imports=['vtd_mm'])``.
 """
 from . import compat
 

@@ -5,7 +5,8 @@ Each fix is small, idempotent and applied by ``import vtd_mm`` (see
 
 1. ``mmaction2==1.2.0`` on PyPI lacks ``mmaction/models/localizers/drn``, so
    ``import mmaction.models`` fails. :func:`install_drn_placeholder` writes the
-   missing package into site-packages (run once by ``make install``, so MMAction2's own tools work too);
+   missing package into site-packages (run once by ``make install``, so
+   MMAction2's own tools work too);
    :func:`ensure_mmaction_importable` puts an in-memory placeholder into
    ``sys.modules`` when the files are absent. Building a ``DRN`` model raises.
 2. ``torch>=2.6`` loads checkpoints with ``weights_only=True``; mmengine's
@@ -44,7 +45,8 @@ _DRN_MODULE = 'mmaction.models.localizers.drn'
 _DRN_SOURCE = '''"""Placeholder written by vtd_mm: this module is missing from the mmaction2
 1.2.0 wheel (upstream ships no ``__init__.py`` in ``localizers/drn``)."""
 '''
-_DRN_CLASS_SOURCE = '''"""Placeholder for the DRN localizer missing from the mmaction2 1.2.0 wheel."""
+_DRN_CLASS_SOURCE = '''"""Placeholder for the DRN localizer missing from the mmaction2 1.2.0
+wheel."""
 
 
 class DRN:

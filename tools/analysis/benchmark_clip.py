@@ -54,7 +54,8 @@ from vtd_mm.models.clip import resolve_arch
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--arch', default='ViT-B-16',
-                   help="open_clip model name, or an architecture dict as JSON ('{\"embed_dim\": ...}')")
+                   help="open_clip model name, or an architecture dict as JSON "
+                   "('{\"embed_dim\": ...}')")
     p.add_argument('--frames', type=int, default=16, help='frames per vision step')
     p.add_argument('--num-classes', type=int, default=400,
                    help='K class names (the Kinetics-400 names, repeated if K > 400)')
@@ -415,7 +416,8 @@ def bench_memory(args):
     out = {}
     for variant in ('plain', 'cp'):
         if args.device.type == 'cuda':
-            out[variant] = memory_probe(argparse.Namespace(**dict(vars(args), memory_probe=variant)))
+            probe = argparse.Namespace(**dict(vars(args), memory_probe=variant))
+            out[variant] = memory_probe(probe)
             torch.cuda.empty_cache()
             continue
         cmd = [sys.executable, os.path.abspath(__file__), '--memory-probe', variant,

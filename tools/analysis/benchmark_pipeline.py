@@ -30,7 +30,8 @@ import vtd_mm  # noqa: F401  (registers the transforms)
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PIPELINES = [
     ('fully supervised train, 16 frames', 'configs/vtd_k400_8x16.py', 'train_dataloader'),
-    ('fully supervised test, 4 clips x 3 crops x 16', 'configs/vtd_k400_8x16.py', 'test_dataloader'),
+    ('fully supervised test, 4 clips x 3 crops x 16', 'configs/vtd_k400_8x16.py',
+     'test_dataloader'),
     ('protocols train, 32 frames', 'configs/zero_shot/vtd_zs_k400_32f.py', 'train_dataloader'),
     ('protocols test, 1 view x 32', 'configs/zero_shot/vtd_zs_k400_32f.py', 'test_dataloader'),
 ]
@@ -158,7 +159,8 @@ def main(argv=None):
                 else:  # the same frames whatever the decoder threads
                     same = all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(out, reference))
                     if not same:
-                        raise RuntimeError(f'{name}: decord with {threads} threads gave other frames')
+                        raise RuntimeError(
+                            f'{name}: decord with {threads} threads gave other frames')
                 total = sum(steps.values())
                 parts = ', '.join(f'{k} {100 * v / total:.0f}%' for k, v in
                                   sorted(steps.items(), key=lambda kv: -kv[1]) if v / total >= 0.02)

@@ -1,7 +1,8 @@
 """Write an ``id,name`` label file (the format vtd_mm and ViFi-CLIP read).
 
     # UCF-101: from the official classInd.txt ("1 ApplyEyeMakeup"), words split
-    python tools/data/build_label_file.py --class-ind ucfTrainTestlist/classInd.txt data/ucf101/ucf101_labels.csv
+    python tools/data/build_label_file.py --class-ind ucfTrainTestlist/classInd.txt \
+        data/ucf101/ucf101_labels.csv
     # HMDB-51 (or any dataset with one folder per class): sorted folder names
     python tools/data/build_label_file.py --folders data/hmdb51/videos data/hmdb51/hmdb51_labels.csv
 

@@ -1,6 +1,7 @@
 """The embedded demo: VTD-CLIP on a synthetic video world, on CPU, nothing downloaded.
 
-    python tools/demo/run_demo.py [--seeds 0 1 2] [--data data/demo_world] [--work-dir work_dirs/demo]
+    python tools/demo/run_demo.py [--seeds 0 1 2] [--data data/demo_world]
+        [--work-dir work_dirs/demo]
 
 Generates the world if absent, then trains and tests through MMAction2's
 Runner (configs/demo/*.py, the shipped tiny CLIP): base-to-novel for every
@@ -28,7 +29,8 @@ FULL_VARIANTS = ('prompt tuning, uniform average', 'VTD-CLIP',
 def parse_args(argv=None):
     from vtd_mm.demo.runs import epochs_arg
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--data', default='data/demo_world', help='where the world is (generated if absent)')
+    p.add_argument('--data', default='data/demo_world',
+                   help='where the world is (generated if absent)')
     p.add_argument('--work-dir', default='work_dirs/demo')
     p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--epochs', type=epochs_arg, default=None, help='override the configs\' epochs')
@@ -74,7 +76,8 @@ def main(argv=None):
         cfg = variant_config(b2n if table == 'b2n' else full, variant)
         cfg.test_cfg = dict(type='NamedSetsTestLoop')  # every test set of the config
         trains = VARIANTS[variant][0]
-        wd = osp.join(args.work_dir, f'{slug(variant)}_{table}' + (f'_seed{seed}' if trains else ''))
+        folder = f'{slug(variant)}_{table}' + (f'_seed{seed}' if trains else '')
+        wd = osp.join(args.work_dir, folder)
         t0 = time.time()
         metrics, ckpt = train_and_test(cfg, wd, seed if trains else None)
         checkpoints.setdefault((table, variant), (cfg, ckpt))
@@ -88,7 +91,8 @@ def main(argv=None):
                              if not suffix else f'{cond} {100 * row[2]:.1f}')
             else:
                 row = (metrics[f'all{suffix}/acc/top1'], )
-                parts.append(f'{cond} {100 * row[0]:.1f}' if suffix else f'top-1 {100 * row[0]:.1f}')
+                parts.append(f'{cond} {100 * row[0]:.1f}' if suffix
+                             else f'top-1 {100 * row[0]:.1f}')
             results.setdefault((table, variant, cond), []).append(row)
         what = 'base-to-novel' if table == 'b2n' else 'fully supervised'
         seed_text = f'seed {seed}' if trains else 'no training'
@@ -111,8 +115,8 @@ def main(argv=None):
                                     args.seeds[0])
         results[('order', 'VTD-CLIP', 'clean')] = [(metrics['acc/top1'], )]
         print(f'[{time.time() - start:4.0f} s] order-dependent subset | VTD-CLIP | seed '
-              f'{args.seeds[0]} | {time.time() - t0:3.0f} s | top-1 {100 * metrics["acc/top1"]:.1f}',
-              flush=True)
+              f'{args.seeds[0]} | {time.time() - t0:3.0f} s | '
+              f'top-1 {100 * metrics["acc/top1"]:.1f}', flush=True)
 
     table = format_tables(results, variants, full_variants, args)
     elapsed = time.time() - start
@@ -154,8 +158,8 @@ def format_tables(results, variants, full_variants, args):
                   '| method | ' + ' | '.join(CONDITIONS) + ' |',
                   '|---|' + '---|' * len(CONDITIONS)]
         for variant in full_variants:
-            lines.append(f'| {variant} | ' + ' | '.join(
-                fmt([r[0] for r in results[('full', variant, cond)]]) for cond in CONDITIONS) + ' |')
+            cells = (fmt([r[0] for r in results[('full', variant, cond)]]) for cond in CONDITIONS)
+            lines.append(f'| {variant} | ' + ' | '.join(cells) + ' |')
     if ('order', 'VTD-CLIP', 'clean') in results:
         acc = results[('order', 'VTD-CLIP', 'clean')][0][0]
         lines += ['', f'Order-dependent subset (2 objects x moving left / right, chance 25%; '

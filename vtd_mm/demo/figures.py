@@ -11,7 +11,8 @@ def predict_video(model, dataset, index):
     """(frames [T, H, W, 3] uint8, prediction sample) of one test video."""
     data = dataset[index]
     with torch.no_grad():
-        pred = model.test_step(dict(inputs=[data['inputs']], data_samples=[data['data_samples']]))[0]
+        batch = dict(inputs=[data['inputs']], data_samples=[data['data_samples']])
+        pred = model.test_step(batch)[0]
     frames = data['inputs'].permute(0, 2, 3, 1).numpy()  # uint8 RGB, before normalisation
     return frames, pred
 

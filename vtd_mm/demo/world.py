@@ -171,7 +171,8 @@ def video_scene(name: str, rng: np.random.Generator, num_frames: int = 16, size:
         img = scene.copy()
         cx, cy = x0 + vx * t, y0 + vy * t
         if direction is None:
-            cx, cy = np.clip(cx, r * INSIDE, size - r * INSIDE), np.clip(cy, r * INSIDE, size - r * INSIDE)
+            low, high = r * INSIDE, size - r * INSIDE
+            cx, cy = np.clip(cx, low, high), np.clip(cy, low, high)
         draw_shape(img, shape, COLOURS[colour], cx, cy, r, angle + spin * t)
         light = light0 + (light1 - light0) * t / max(num_frames - 1, 1)
         blur = rng.random() < 0.15

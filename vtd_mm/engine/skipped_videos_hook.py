@@ -37,7 +37,8 @@ class SkippedVideosHook(Hook):
         runner.message_hub.update_info('train/skipped_videos', list(self._epoch))
         if self._epoch:
             names = sorted(set(self._epoch))
-            shown = ', '.join(names[:10]) + (f' and {len(names) - 10} more' if len(names) > 10 else '')
+            more = f' and {len(names) - 10} more' if len(names) > 10 else ''
+            shown = ', '.join(names[:10]) + more
             print_log(f'epoch {runner.epoch + 1}: skipped {len(self._epoch)} undecodable videos '
                       f'({len(names)} files): {shown}. Clean the list with '
                       'tools/data/check_videos.py.', logger='current', level=30)

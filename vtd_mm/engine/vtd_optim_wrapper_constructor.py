@@ -45,7 +45,8 @@ class VTDOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     it did not place goes into one more group with the base learning rate
     and weight decay (``logit_scale``: no weight decay, as in vtd_mm's
     configs) when vtd_mm's modules hold it; one held directly by another
-    module (a ViT's ``pos_embed``) is an error rather than a guessed rate. With TSM's ``fc_lr5`` the last linear layer in the model's order
+    module (a ViT's ``pos_embed``) is an error rather than a guessed rate.
+    With TSM's ``fc_lr5`` the last linear layer in the model's order
     learns 5x faster: after a VTDHead, the fusion's output layer (or the
     projection to the text width when there is no fusion).
 

@@ -15,7 +15,8 @@ source                                          vtd_mm
 ``lrf.multihead_attn1.{q,k,v,out}_proj.*``      ``cls_head.fusion.{q,k,v,out}_proj.*``
 ``lrf.fc1.*`` / ``lrf.fc2.*``                   ``cls_head.fusion.fc1.*`` / ``fc2.*``
 ``logit_scale``                                 ``cls_head.logit_scale``
-CLIP weights ``token_embedding.weight``         ``cls_head.text_encoder.text.token_embedding.weight``
+CLIP weights ``token_embedding.weight``         ``cls_head.text_encoder.text.token_embedding``
+                                                ``.weight``
 ==============================================  ==========================================
 
 ``prompt_learner.token_prefix`` / ``token_suffix`` are derived buffers and

@@ -4,11 +4,12 @@ mmengine's loader for local paths calls ``torch.load``; an empty or truncated
 file then fails with a bare ``EOFError`` / ``PytorchStreamReader`` message
 that names no file. :func:`read_checkpoint`, which ``import vtd_mm``
 registers for local paths in place of mmengine's
-(:func:`vtd_mm.compat.read_local_checkpoints_with`), reads with ``weights_only=True`` (mmengine's own globals are
-allow-listed by :mod:`vtd_mm.compat`) and says which file is broken and
-what to do. Every entry point that loads through mmengine uses it: the
-Runner's ``load_from`` and ``resume``, ``mmengine.runner.load_checkpoint``,
-MMAction2's ``init_recognizer``.
+(:func:`vtd_mm.compat.read_local_checkpoints_with`), reads with
+``weights_only=True`` (mmengine's own globals are allow-listed by
+:mod:`vtd_mm.compat`) and says which file is broken and what to do. Every
+entry point that loads through mmengine uses it: the Runner's ``load_from``
+and ``resume``, ``mmengine.runner.load_checkpoint``, MMAction2's
+``init_recognizer``.
 """
 import os
 import os.path as osp

@@ -145,6 +145,7 @@ class CLIPVisionBackbone(FrozenCLIPTowerState, BaseModule):
         n = self.n_ctx
         for i, block in enumerate(v.transformer.resblocks):
             if 1 <= i < self.depth:
-                x = torch.cat([x[:, :-n], self.prompts[i].to(x.dtype).expand(x.shape[0], -1, -1)], 1)
+                prompts = self.prompts[i].to(x.dtype).expand(x.shape[0], -1, -1)
+                x = torch.cat([x[:, :-n], prompts], 1)
             x = run_block(block, x, self.with_cp)
         return v.ln_post(x[:, 0]) @ v.proj
