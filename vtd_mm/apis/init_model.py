@@ -12,6 +12,7 @@ from mmaction.registry import MODELS
 
 from .. import datasets, models  # noqa: F401  (register their modules)
 from ..engine.label_set_hook import check_one_clip
+from ..models.clip import clear_cache
 
 
 def frozen_clip_options(config: Config) -> dict:
@@ -66,6 +67,7 @@ def init_recognizer(config: Union[str, Path, Config], checkpoint: Optional[str] 
         from mmengine.runner import set_random_seed
         set_random_seed(randomness['seed'], randomness.get('deterministic', False))
     model = MODELS.build(config.model)
+    clear_cache()  # built: a CLIP file's part that no tower took is not needed
     check_one_clip(model)
     if checkpoint is not None:
         load_checkpoint(model, checkpoint, map_location='cpu')

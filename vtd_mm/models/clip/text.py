@@ -297,9 +297,14 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
         return (tuple(names), self.template, self.mode, t.device, t.dtype, autocast,
                 tuple(p._version for p in self.parameters()))
 
+    def init_weights(self):
+        """The CLIP weights come from the file; the model is built by now
+        (the Runner calls this before training): free what no tower took."""
+        super().init_weights()
+        release_unclaimed()
+
     def forward(self, class_names: Optional[ClassNames] = None) -> torch.Tensor:
         """Codebook ``[K, embed_dim]`` of ``class_names`` (default: ``self.class_names``)."""
-        release_unclaimed()
         if class_names is None:
             if self.class_names is None:
                 raise ValueError('No class names: pass them to forward() or set '

@@ -125,6 +125,13 @@ class CLIPVisionBackbone(FrozenCLIPTowerState, BaseModule):
             x = torch.cat([x, self.prompts[0].to(x.dtype).expand(x.shape[0], -1, -1)], 1)
         return x
 
+    def init_weights(self):
+        """The CLIP weights come from the file; the model is built by now
+        (the Runner calls this before training): free what no tower took
+        (e.g. the text part of a CLIP file whose vision tower feeds a TSNHead)."""
+        super().init_weights()
+        release_unclaimed()
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Frames ``[N*T, 3, H, W]`` -> ``[N*T, embed_dim, 1, 1]``, or clips
         ``[N, 3, T, H, W]`` -> ``[N, embed_dim, T, 1, 1]``."""
@@ -139,7 +146,6 @@ class CLIPVisionBackbone(FrozenCLIPTowerState, BaseModule):
 
     def encode_frames(self, x: torch.Tensor) -> torch.Tensor:
         """Frames [B, 3, H, W] -> frame embeddings [B, embed_dim]."""
-        release_unclaimed()
         v = self.visual
         x = v.ln_pre(self.embed(x))
         n = self.n_ctx

@@ -1,7 +1,12 @@
 """The process-wide cache of parsed CLIP files.
 
 A file is read once even when both towers use it: the parsed weights are held
-per tower until each tower has taken its part (see :func:`clear_cache`).
+per tower until each tower has taken its part, or until the model is built
+(:func:`release_unclaimed`: the towers' ``init_weights``, which the Runner
+calls before training; :func:`vtd_mm.apis.init_recognizer`). Where neither
+runs (a test-only Runner, MMAction2's ``init_recognizer``), a part that no
+tower took (a CLIP vision tower with a TSNHead) is held until the next CLIP
+file is read.
 """
 import os
 
@@ -56,7 +61,8 @@ def clear_cache():
 
 
 def release_unclaimed():
-    """Called by each tower's forward: once a model runs it is built, so a part
+    """Called once a model is built (each tower's ``init_weights``, which the
+    Runner calls before training; :func:`vtd_mm.apis.init_recognizer`): a part
     no tower took (e.g. the text weights of a CLIP file whose vision tower
     feeds a TSNHead) will never be taken; free it."""
     if _CACHE:
