@@ -100,15 +100,22 @@ def with_label_set(cfg: Config, data_root: str, class_set: str, test_list: str,
     return cfg
 
 
+def _loggers() -> list:
+    """mmengine's default logger and the current one (the last Runner's):
+    the ones the Runner and ``print_log`` write to."""
+    default, current = MMLogger.get_instance('mmengine'), MMLogger.get_current_instance()
+    return [default] if current is default else [default, current]
+
+
 @contextlib.contextmanager
 def console_to(path: str):
     """Send what the Runner prints (environment, config, hooks, progress) to
     ``path`` instead of the terminal; the Runner's own log file in the work
     dir is written as always. Python warnings and errors still reach stderr,
-    and loggers made before (which hold the terminal) keep only warnings."""
+    and the loggers made before (which hold the terminal) keep only warnings."""
     os.makedirs(osp.dirname(path), exist_ok=True)
     terminal = sys.stdout
-    quieted = [(h, h.level) for logger in MMLogger._instance_dict.values()
+    quieted = [(h, h.level) for logger in _loggers()
                for h in logger.handlers if getattr(h, 'stream', None) is terminal]
     with open(path, 'a') as stream, contextlib.redirect_stdout(stream):
         for handler, _ in quieted:
@@ -118,9 +125,9 @@ def console_to(path: str):
         finally:
             for handler, level in quieted:
                 handler.setLevel(level)
-            # a Runner's logger holds the stream it was made with: detach it
-            # before the file closes (later messages go to later loggers)
-            for logger in MMLogger._instance_dict.values():
+            # a Runner made in the block holds the stream in its logger (the
+            # current one now): detach it before the file closes
+            for logger in _loggers():
                 for handler in list(logger.handlers):
                     if getattr(handler, 'stream', None) is stream:
                         logger.removeHandler(handler)

@@ -19,9 +19,10 @@ class NonFiniteHook(Hook):
     priority = 'ABOVE_NORMAL'
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
-        bad = {k: float(v) for k, v in (outputs or {}).items()
-               if (isinstance(v, (int, float)) or torch.is_tensor(v) and v.numel() == 1)
-               and not math.isfinite(float(v))}
+        scalars = {k: float(v.detach()) if torch.is_tensor(v) else float(v)
+                   for k, v in (outputs or {}).items()
+                   if isinstance(v, (int, float)) or torch.is_tensor(v) and v.numel() == 1}
+        bad = {k: v for k, v in scalars.items() if not math.isfinite(v)}
         if bad:
             raise FloatingPointError(
                 f'training diverged at epoch {runner.epoch + 1}, iteration {runner.iter + 1}: '
