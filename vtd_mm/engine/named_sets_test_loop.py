@@ -4,7 +4,6 @@ from typing import Dict, List, Optional, Sequence
 
 from mmaction.registry import LOOPS
 from mmengine.runner import TestLoop
-from mmengine.runner.loops import _parse_losses
 
 from ..evaluation.named_sets import loader_for_set, named_test_sets
 
@@ -70,7 +69,8 @@ class NamedSetsTestLoop(TestLoop):
         for idx, data_batch in enumerate(self.dataloader):
             self.run_iter(idx, data_batch)
         metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
-        if self.test_loss:
-            metrics.update(_parse_losses(self.test_loss, 'test'))
+        if self.test_loss:  # losses a model's test_step returned: their means, and the sum
+            means = {name: buffer.mean() for name, buffer in self.test_loss.items()}
+            metrics.update(means, test_loss=sum(v for k, v in means.items() if 'loss' in k))
         self.runner.call_hook('after_test_epoch', metrics=metrics)
         return metrics
