@@ -11,10 +11,10 @@ from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.runner.checkpoint import load_checkpoint
 
-from vtd_mm.utils import CheckpointFileError, read_checkpoint
 from vtd_mm.models.checkpoint_fit import RECORD, CheckpointMismatchError, decode_record
+from vtd_mm.utils import CheckpointFileError, read_checkpoint
 
-from .conftest import TINY_ARCH, make_clip
+from .conftest import TINY_ARCH, make_clip, warnings_logged
 from .videos import make_dataset
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -170,24 +170,32 @@ def test_publish_small_checkpoint_as_full(clip_files, tmp_path):
     torch.testing.assert_close(a, b, atol=0, rtol=0)  # the same weights, the same kernels
 
 
-def test_init_recognizer(clip_files, tmp_path):
+def test_init_recognizer(clip_files, tmp_path, mmlog):
     """MMAction2's init_recognizer drops backbone.pretrained: the stated
-    activation still holds, a small checkpoint is refused with the reason, a
-    published one gives the Runner-built model's scores."""
+    activation still holds, random frozen vision weights are named when the
+    model is put in eval mode, a small checkpoint is refused with the reason,
+    a published one gives the Runner-built model's scores, with no warning."""
     from mmaction.apis import init_recognizer
     cfg = Config.fromfile(TINY_CFG)
     for tower in (cfg.model.backbone, cfg.model.cls_head.text_encoder):
         tower.update(pretrained=clip_files[0], quick_gelu=True)
     torch.manual_seed(0)
     built = MODELS.build(copy.deepcopy(cfg.model)).eval()
+    mmlog.clear()
     bare = init_recognizer(copy.deepcopy(cfg), device='cpu')
     assert bare.backbone.clip_file is None                       # pretrained was dropped
+    said = warnings_logged(mmlog)
+    assert len(said) == 1 and 'frozen CLIP vision weights are random' in said[0]
+    bare.eval()
+    assert len(warnings_logged(mmlog)) == 1                      # said once
     assert bare.backbone.quick_gelu and bare.cls_head.text_encoder.quick_gelu
     light = save(tmp_path / 'small.pth', small(built.state_dict()))
     with pytest.raises(CheckpointMismatchError, match='built with pretrained=None'):
         init_recognizer(copy.deepcopy(cfg), light, device='cpu')
     full = save(tmp_path / 'full.pth', built.state_dict())
+    mmlog.clear()
     model = init_recognizer(copy.deepcopy(cfg), full, device='cpu')
+    assert not warnings_logged(mmlog)                            # the checkpoint holds them
     x = torch.randn(8, 3, 32, 32)
     with torch.no_grad():
         torch.testing.assert_close(model.cls_head(model.backbone(x), num_segs=4),

@@ -89,7 +89,7 @@ def test_every_entry_point_gives_the_same_scores(videos, checkpoints, tmp_path, 
     from mmaction.apis import init_recognizer as mmaction_init_recognizer
     from mmaction.apis.inferencers import MMAction2Inferencer
     from vtd_mm.apis import init_recognizer
-    from vtd_mm.models.clip import vision
+    from vtd_mm.models import checkpoint_fit
     small, full = checkpoints
     _, paths = videos
     monkeypatch.chdir(tmp_path)                      # not the repository root
@@ -101,8 +101,8 @@ def test_every_entry_point_gives_the_same_scores(videos, checkpoints, tmp_path, 
         return [inference_recognizer(model, p).pred_score for p in paths]
 
     logged = []
-    real_log = vision.print_log
-    monkeypatch.setattr(vision, 'print_log', lambda msg, **kw: logged.append(msg) or
+    real_log = checkpoint_fit.print_log
+    monkeypatch.setattr(checkpoint_fit, 'print_log', lambda msg, **kw: logged.append(msg) or
                         real_log(msg, **kw))
     results = {
         'vtd_mm init_recognizer, small checkpoint': scores(init_recognizer(DEMO_CFG, small)),
@@ -111,7 +111,7 @@ def test_every_entry_point_gives_the_same_scores(videos, checkpoints, tmp_path, 
     assert not logged
     results['mmaction init_recognizer, full checkpoint'] = scores(
         mmaction_init_recognizer(DEMO_CFG, full, device='cpu'))
-    assert len(logged) == 1 and 'vtd_mm.apis.init_recognizer' in logged[0]
+    assert not logged  # the full checkpoint holds the CLIP weights: nothing is random
     inferencer = MMAction2Inferencer(rec=DEMO_CFG, rec_weights=small, device='cpu')
     out = inferencer(paths)
     results['MMAction2Inferencer, small checkpoint'] = [
@@ -142,7 +142,8 @@ def test_zero_shot_without_checkpoint(videos, tmp_path, monkeypatch, mmlog):
     dropped = mmaction_init_recognizer(copy.deepcopy(Config.fromfile(DEMO_CFG)), device='cpu')
     logged = warnings_logged(mmlog)
     assert dropped.backbone.clip_file is None and len(logged) == 1
-    assert "init_recognizer sets backbone.pretrained=None" in logged[0]
+    assert 'CLIPVisionBackbone: the frozen CLIP vision weights are random' in logged[0]
+    assert "MMAction2's init_recognizer sets backbone.pretrained=None" in logged[0]
     for a, b in zip([inference_recognizer(model, p).pred_score for p in paths], reference):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
 

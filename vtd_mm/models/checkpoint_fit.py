@@ -21,10 +21,12 @@ into them instead, whichever entry point loads it (the Runner's
 """
 import hashlib
 import json
+import logging
 import os.path as osp
 from typing import Dict, Iterable, Optional
 
 import torch
+from mmengine.logging import print_log
 
 from ..utils import listed
 
@@ -129,6 +131,11 @@ class FrozenCLIPTowerState:
     :func:`encode_record`): ``quick_gelu`` (the activation), ``clip_file``
     (the name of the file the CLIP weights came from) and ``clip_sha256``
     (digest of the frozen CLIP weights, None when they train).
+
+    A frozen tower whose CLIP weights came from neither a file nor a loaded
+    checkpoint (built with ``pretrained=None``, as MMAction2's
+    ``init_recognizer`` builds the backbone, and no full checkpoint loaded)
+    says so, as a warning, when it is put in eval mode to predict.
     """
 
     clip_attr = 'visual'
@@ -138,6 +145,8 @@ class FrozenCLIPTowerState:
         self.clip_file: Optional[str] = None if weights is None else weights.source
         self.freeze_clip = freeze_clip
         self._digest = (None, None)
+        self._clip_loaded = False  # from a checkpoint
+        self._said_random = False
 
     def clip_tensors(self) -> Dict[str, torch.Tensor]:
         return state_tensors(getattr(self, self.clip_attr))
@@ -165,9 +174,25 @@ class FrozenCLIPTowerState:
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict,
                               missing_keys, unexpected_keys, error_msgs):
         self.check_checkpoint(state_dict, prefix)
+        self._clip_loaded |= any(k.startswith(f'{prefix}{self.clip_attr}.') for k in state_dict)
         state_dict.pop(prefix + RECORD, None)
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
                                       missing_keys, unexpected_keys, error_msgs)
+
+    def train(self, mode: bool = True):
+        if not mode and self.freeze_clip and self.clip_file is None and not (
+                self._clip_loaded or self._said_random):
+            self._said_random = True
+            tower = 'vision' if self.clip_attr == 'visual' else 'text'
+            print_log(
+                f'{type(self).__name__}: the frozen CLIP {tower} weights are random: it was '
+                "built with pretrained=None (MMAction2's init_recognizer sets "
+                'backbone.pretrained=None) and no checkpoint holding them was loaded, so '
+                'its features mean nothing. Build the model with '
+                'vtd_mm.apis.init_recognizer(config, checkpoint), which keeps the CLIP file of '
+                'the config, or load a full checkpoint (tools/publish_checkpoint.py).',
+                logger='current', level=logging.WARNING)
+        return super().train(mode)
 
     def check_checkpoint(self, state_dict: dict, prefix: str) -> None:
         """Raise :class:`CheckpointMismatchError` unless ``state_dict`` fits;

@@ -1,11 +1,6 @@
 """CLIP image tower with deep visual prompts, as an MMAction2 backbone."""
-import logging
-import os
-import sys
-
 import torch
 import torch.nn as nn
-from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmaction.registry import MODELS
 
@@ -22,19 +17,6 @@ def check_prompt_depth(n_ctx: int, depth: int, num_layers: int, what: str):
     if n_ctx and not 1 <= depth <= num_layers:
         raise ValueError(f'{what}: depth must be in 1..{num_layers} (the number '
                          f'of layers), got {depth}.')
-
-
-def built_by_mmaction_init_recognizer() -> bool:
-    """Whether MMAction2's ``init_recognizer`` (which drops ``backbone.pretrained``)
-    is building the model now."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        code = frame.f_code
-        if code.co_name == 'init_recognizer' and \
-                f'{os.sep}mmaction{os.sep}apis{os.sep}' in code.co_filename:
-            return True
-        frame = frame.f_back
-    return False
 
 
 @MODELS.register_module()
@@ -82,15 +64,6 @@ class CLIPVisionBackbone(FrozenCLIPTowerState, BaseModule):
         self.visual, self.arch, weights, quick_gelu = build_tower(
             VISUAL, arch, pretrained, quick_gelu)
         self._init_clip_state(weights, quick_gelu, freeze_clip)
-        if pretrained is None and built_by_mmaction_init_recognizer():
-            print_log(
-                "CLIPVisionBackbone: MMAction2's init_recognizer sets backbone.pretrained="
-                'None, so the CLIP vision weights are random unless the checkpoint holds '
-                'them (a full one from tools/publish_checkpoint.py does; a small training '
-                'checkpoint is refused). Without a checkpoint (zero-shot) or with a small '
-                'one, build the model with vtd_mm.apis.init_recognizer(config, checkpoint, '
-                'device), which keeps the CLIP file of the config.',
-                logger='current', level=logging.WARNING)
         self.width = self.visual.conv1.out_channels
         self.embed_dim = self.visual.output_dim
         self.num_layers = len(self.visual.transformer.resblocks)
