@@ -162,20 +162,30 @@ def test_label_sources_agree(tiny_arch, tmp_path):
     assert len(k400) == 400 and k400[0] == 'abseiling' and k400[-1] == 'zumba'
 
 
-def test_token_cache_keeps_the_recent_label_sets(tiny_arch):
+def test_token_cache_keeps_the_recent_label_sets(tiny_arch, monkeypatch):
     """The token ids follow the codebooks' policy: the last CACHED_LABEL_SETS
-    label sets, least recently used dropped first."""
+    label sets, least recently used dropped first (seen from the tokenizer's
+    work: a cached label set is not tokenized again)."""
     enc = CLIPTextEncoder(arch=tiny_arch, prompt_learner=learner())
+    texts = []
+    encode = enc.tokenizer.encode
+    monkeypatch.setattr(enc.tokenizer, 'encode', lambda text: texts.append(text) or encode(text))
+
+    def tokenized(names):
+        """How many prompts the tokenizer encoded for ``names`` now."""
+        before = len(texts)
+        ids, eos = enc.tokenize(names)
+        assert ids.shape[0] == eos.shape[0] == len(names)
+        return len(texts) - before
+
     sets = [[f'class {i}', f'other {i}'] for i in range(enc.CACHED_LABEL_SETS + 1)]
-    first = enc._prompts(sets[0])
+    first = enc.tokenize(sets[0])[0]
     for names in sets[1:-1]:
-        enc._prompts(names)
-    assert enc._prompts(sets[0]) is first       # used again: now the most recent
-    enc._prompts(sets[-1])                      # one too many: sets[1] is dropped
-    assert len(enc._tokens) == enc.CACHED_LABEL_SETS
-    cached = [key[0] for key in enc._tokens]
-    assert tuple(sets[1]) not in cached and tuple(sets[0]) in cached
-    assert enc._prompts(sets[0]) is first
+        assert tokenized(names) == 2
+    assert tokenized(sets[0]) == 0                  # cached; used again: now the most recent
+    assert tokenized(sets[-1]) == 2                 # one too many: sets[1] is dropped
+    assert tokenized(sets[0]) == 0 and torch.equal(enc.tokenize(sets[0])[0], first)
+    assert tokenized(sets[2]) == 0 and tokenized(sets[1]) == 2
 
 
 def test_codebook_cache(tiny_arch, monkeypatch):
