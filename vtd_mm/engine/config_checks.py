@@ -10,8 +10,6 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmaction.registry import HOOKS
 
-
-
 # top-level keys a run reads after the config is parsed: mmengine's Runner,
 # MMAction2's and vtd_mm's tools
 RUN_KEYS = frozenset((
@@ -55,7 +53,6 @@ def warn_unread_options(cfg, options) -> None:
                   logger='current', level=logging.WARNING)
 
 
-
 class ConfigError(ValueError):
     """A config or an option that cannot run as written."""
 
@@ -63,8 +60,9 @@ class ConfigError(ValueError):
 MISSING = object()
 
 
-def _lookup(cfg, key: str):
-    node = cfg.to_dict() if isinstance(cfg, Config) else cfg
+def _lookup(tree: dict, key: str):
+    """The value at the dotted ``key`` of ``tree``, or :data:`MISSING`."""
+    node = tree
     for part in key.split('.'):
         if isinstance(node, dict) and part in node:
             node = node[part]
@@ -91,8 +89,9 @@ def check_option_types(cfg, options: Dict[str, Any]) -> None:
     a flag or a dict is a typo (``lr=fast``) or Python that the option
     parser does not read (``fusion=dict(attn_drop=0.2)``): refused, naming
     the key."""
+    tree = cfg.to_dict() if isinstance(cfg, Config) else cfg
     for key, value in (options or {}).items():
-        old = _lookup(cfg, key)
+        old = _lookup(tree, key)
         kind = None if old is MISSING else _kind(old)
         if kind is None or not isinstance(value, str):
             continue
@@ -114,6 +113,16 @@ def merge_options(cfg, options: Optional[Dict[str, Any]]):
         cfg.merge_from_dict(options)
         warn_unread_options(cfg, options)
     return cfg
+
+
+def check_batch_sizes(cfg) -> None:
+    """Each dataloader's ``batch_size`` is a whole number of clips, at least 1."""
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        size = loader.get('batch_size', 1) if isinstance(loader, dict) else 1
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ConfigError(f'{name}.batch_size={size!r}: give a whole number of clips per '
+                              'process, at least 1.')
 
 
 def _registered(registry) -> List[str]:

@@ -13,7 +13,7 @@ from mmengine.logging import print_log
 from mmengine.utils import get_installed_path
 
 from ..compat import cpu_distributed_settings
-from .config_checks import ConfigError, check_hook_types, read_config
+from .config_checks import check_batch_sizes, check_hook_types, read_config
 
 
 def world_size(launcher: str) -> int:
@@ -159,16 +159,6 @@ def atomic_checkpoints(cfg):
             and '://' not in str(hook.get('out_dir') or '')):
         hook.backend_args = dict(backend='atomic_local')
     return cfg
-
-
-def check_batch_sizes(cfg) -> None:
-    """Each dataloader's ``batch_size`` is a whole number of clips, at least 1."""
-    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg.get(name)
-        size = loader.get('batch_size', 1) if isinstance(loader, dict) else 1
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ConfigError(f'{name}.batch_size={size!r}: give a whole number of clips per '
-                              'process, at least 1.')
 
 
 def prepare_config(cfg, config_path: str, work_dir=None, launcher: str = 'none'):
