@@ -189,8 +189,25 @@ def test_unsupported_architectures_are_named(tiny_arch):
         CLIPVisionBackbone(arch=resnet)
     coca_like = copy.deepcopy(tiny_arch)
     coca_like['text_cfg']['embed_cls'] = True
-    with pytest.raises(NotImplementedError, match='class-token text tower'):
+    with pytest.raises(NotImplementedError, match='embed_cls=True'):
         CLIPTextEncoder(arch=coca_like)
+    for tower, key, value in [('vision_cfg', 'attentional_pool', True),
+                              ('vision_cfg', 'timm_model_name', 'vit_base_patch16_224'),
+                              ('vision_cfg', 'qk_norm', True),
+                              ('text_cfg', 'hf_model_name', 'roberta-base'),
+                              ('text_cfg', 'pool_type', 'last'),
+                              ('text_cfg', 'some_future_option', 1)]:
+        arch = copy.deepcopy(tiny_arch)
+        arch[tower][key] = value
+        cls = CLIPVisionBackbone if tower == 'vision_cfg' else CLIPTextEncoder
+        with pytest.raises(NotImplementedError, match=f'{key}={value!r}'):
+            cls(arch=arch)
+    # options of the standard tower, or read only by refused parts, build
+    arch = copy.deepcopy(tiny_arch)
+    arch['vision_cfg'].update(output_tokens=False, attn_pooler_heads=8, norm_kwargs=dict(eps=1e-6))
+    arch['text_cfg'].update(pad_id=0, proj_type='linear')
+    assert CLIPVisionBackbone(arch=arch).visual.ln_pre.eps == 1e-6
+    CLIPTextEncoder(arch=arch)
 
 
 def test_fp16_gelu_file_with_the_stated_activation(tiny_arch, tmp_path, mmlog):

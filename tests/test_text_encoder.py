@@ -7,6 +7,7 @@ from vtd_mm.models import CLIPTextEncoder
 
 from .conftest import warnings_logged
 from .numerics import assert_close64
+from .open_clip_blocks import open_clip_block
 
 NAMES = ['abseiling', 'playing_bagpipes', 'tying knot (not on a tie)',
          'passing American football (in game)', 'x']
@@ -28,7 +29,7 @@ def reference_prompted(model, ctx, names, template='{}.'):
     for i, block in enumerate(model.transformer.resblocks):
         if 1 <= i < ctx.shape[0]:
             x = torch.cat([x[:, :1], ctx[i].expand(len(names), -1, -1), x[:, 1 + n:]], 1)
-        x = block(x, attn_mask=model.attn_mask)
+        x = open_clip_block(model.transformer, block, x, model.attn_mask)
     x = model.ln_final(x)[torch.arange(len(names)), ids.argmax(-1)]
     return x @ model.text_projection
 

@@ -5,6 +5,7 @@ import torch
 from vtd_mm.models import CLIPVisionBackbone
 
 from .numerics import assert_close64
+from .open_clip_blocks import open_clip_block
 
 
 def frames(n=4, size=32, seed=1, dtype=torch.float32):
@@ -23,7 +24,7 @@ def reference_prompted(visual, prompts, x):
     for i, block in enumerate(visual.transformer.resblocks):
         if 1 <= i < prompts.shape[0]:
             t = torch.cat([t[:, :-n], prompts[i].expand(t.shape[0], -1, -1)], 1)
-        t = block(t)
+        t = open_clip_block(visual.transformer, block, t)
     return visual.ln_post(t[:, 0]) @ visual.proj
 
 
@@ -38,14 +39,14 @@ def test_prompts_off_equals_open_clip(tiny_arch, tiny_clip, tiny_clip_file):
 
 
 @pytest.mark.parametrize('depth', [1, 2, 3])
-def test_deep_prompts_match_reference(tiny_arch, tiny_clip_file, depth):
+def test_deep_prompts_match_reference(tiny_arch, tiny_clip, tiny_clip_file, depth):
     backbone = CLIPVisionBackbone(arch=tiny_arch, pretrained=tiny_clip_file,
                                   n_ctx=5, depth=depth).double()
     assert backbone.prompts.shape == (depth, 5, 64)
     x = frames(dtype=torch.float64)
     with torch.no_grad():
         ours = backbone.encode_frames(x)
-        ref = reference_prompted(backbone.visual, backbone.prompts, x)
+        ref = reference_prompted(tiny_clip.double().visual, backbone.prompts, x)
     assert_close64(ours, ref)
 
 

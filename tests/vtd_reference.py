@@ -1,6 +1,7 @@
 """An independent VTD-CLIP in the layout of the authors' code, from the method's formulas.
 
-Towers use open_clip's modules (nn.MultiheadAttention blocks); prompts, the
+Towers are open_clip's (a public ``open_clip.CLIP``, nn.MultiheadAttention
+blocks), split into the image and text encoders of the authors' layout; prompts, the
 CoOp-style prompt learner with token prefix/suffix buffers, the LRF fusion and
 the head are written out here, without any vtd_mm code.
 """
@@ -10,7 +11,8 @@ import open_clip
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from open_clip.model import _build_text_tower, _build_vision_tower
+
+from .open_clip_blocks import open_clip_block
 
 
 class LRF(nn.Module):
@@ -42,9 +44,15 @@ class ReferenceVTD(nn.Module):
         """``quick_gelu``: the authors build their towers with OpenAI's CLIP code."""
         super().__init__()
         self.n_vis, self.n_txt = n_vis, n_txt
-        self.image_encoder = _build_vision_tower(arch['embed_dim'], arch['vision_cfg'], quick_gelu)
-        self.text_encoder = _build_text_tower(arch['embed_dim'], arch['text_cfg'], quick_gelu)
-        wv, wt = self.image_encoder.conv1.out_channels, self.text_encoder.width
+        clip = open_clip.CLIP(arch['embed_dim'], arch['vision_cfg'], arch['text_cfg'],
+                              quick_gelu=quick_gelu)
+        self.image_encoder = clip.visual
+        self.text_encoder = nn.Module()
+        for name in ('token_embedding', 'positional_embedding', 'transformer', 'ln_final',
+                     'text_projection'):
+            setattr(self.text_encoder, name, getattr(clip, name))
+        self.text_encoder.register_buffer('attn_mask', clip.attn_mask, persistent=False)
+        wv, wt = self.image_encoder.conv1.out_channels, clip.ln_final.weight.shape[0]
         self.image_encoder.VPT = nn.Parameter(0.02 * torch.randn(n_vis, wv))
         for i in range(1, d_vis):
             self.image_encoder.transformer.resblocks[i].VPT_shallow = nn.Parameter(
@@ -78,7 +86,7 @@ class ReferenceVTD(nn.Module):
         for block in v.transformer.resblocks:
             if hasattr(block, 'VPT_shallow'):
                 t = torch.cat([t[:, :-n], block.VPT_shallow.expand(t.shape[0], -1, -1)], 1)
-            t = block(t)
+            t = open_clip_block(v.transformer, block, t)
         return v.ln_post(t[:, 0]) @ v.proj
 
     def encode_classes(self):
@@ -89,7 +97,7 @@ class ReferenceVTD(nn.Module):
         for block in t.transformer.resblocks:
             if hasattr(block, 'VPT_shallow'):
                 x = torch.cat([x[:, :1], block.VPT_shallow.expand(k, -1, -1), x[:, 1 + n:]], 1)
-            x = block(x, attn_mask=t.attn_mask)
+            x = open_clip_block(t.transformer, block, x, t.attn_mask)
         x = t.ln_final(x)[torch.arange(k), self.tokenized.argmax(-1)]
         return x @ t.text_projection
 

@@ -43,6 +43,7 @@ import subprocess
 import sys
 import time
 
+import open_clip
 import torch
 
 import vtd_mm  # noqa: F401
@@ -187,8 +188,13 @@ def bench_vision(args, rate):
     x = frames_of(backbone, args.frames)
     seconds = timed(vision_step(backbone, x, args), args.repeats, args.device)
     flops = count_flops(vision_step(backbone, frames_of(backbone, 1))) * args.frames
-    # open_clip's own blocks (nn.MultiheadAttention) on the same tokens, prompts included
-    v = backbone.visual
+    # open_clip's own tower (nn.MultiheadAttention blocks) with the same weights, on the
+    # same tokens, prompts included
+    arch = backbone.arch
+    v = open_clip.CLIP(arch.embed_dim, arch.vision_cfg, arch.text_cfg,
+                       quick_gelu=backbone.quick_gelu).visual
+    v.load_state_dict(backbone.visual.state_dict())
+    v.to(args.device).requires_grad_(False)
     tokens = v.ln_pre(backbone.embed(x)).detach().requires_grad_()
 
     def open_clip_step():

@@ -1,14 +1,68 @@
-"""Running open_clip's residual attention blocks through PyTorch's fused SDPA.
+"""CLIP's residual attention block, written here on PyTorch's fused SDPA.
 
-The towers keep open_clip's own modules (so weights load 1:1) and call them
-through :func:`residual_block`, which does what ``ResidualAttentionBlock``
-does but with ``F.scaled_dot_product_attention`` on ``[B, heads, L, d]``
-tensors: no ``nn.MultiheadAttention`` transposes, and the same weights can
-later serve attention against cached prefix keys/values.
+The module and parameter names are those of CLIP's state dict (OpenAI and
+open_clip write the same keys: ``ln_1``, ``attn.in_proj_weight``,
+``attn.in_proj_bias``, ``attn.out_proj``, ``ls_1.gamma``, ``ln_2``,
+``mlp.c_fc``, ``mlp.c_proj``, ``ls_2.gamma``), so a CLIP file loads one to
+one, strictly, with no key map, and checkpoints written by earlier vtd_mm
+versions keep loading. Attention runs on ``[B, heads, L, d]`` tensors with
+``F.scaled_dot_product_attention``, which also serves the text tower's
+attention against a shared prefix (:meth:`ResidualAttentionBlock.forward_shared_prefix`).
+CLIP's blocks have no attention or residual dropout; neither has this one.
 """
+from collections import OrderedDict
+from typing import Optional
+
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
+
+
+class LayerNorm(nn.LayerNorm):
+    """LayerNorm whose output has the input's dtype (under autocast too), as
+    in CLIP: the residual stream keeps the dtype it enters a block with."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dtype = x.dtype
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps).to(dtype)
+
+
+class QuickGELU(nn.Module):
+    """``x * sigmoid(1.702 x)``: the activation OpenAI's CLIP was trained with."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(1.702 * x)
+
+
+class LayerScale(nn.Module):
+    """Per-channel scale ``gamma`` [W] of a residual branch (``ls_init_value``)."""
+
+    def __init__(self, width: int, init_value: float):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((width,), float(init_value)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gamma
+
+
+class SelfAttention(nn.Module):
+    """The parameters of CLIP's multi-head self-attention: a packed input
+    projection ``in_proj_weight`` [3W, W] / ``in_proj_bias`` [3W] (q, k, v
+    stacked) and ``out_proj`` [W, W]. The block computes with them."""
+
+    def __init__(self, width: int, heads: int):
+        super().__init__()
+        if width % heads:
+            raise ValueError(f'width {width} is not divisible by {heads} heads.')
+        self.num_heads = heads
+        self.in_proj_weight = nn.Parameter(torch.empty(3 * width, width))
+        self.in_proj_bias = nn.Parameter(torch.zeros(3 * width))
+        self.out_proj = nn.Linear(width, width)
+
+    def qkv(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` [..., W] -> ``[..., 3W]`` (q, k, v concatenated)."""
+        return F.linear(x, self.in_proj_weight, self.in_proj_bias)
 
 
 def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
@@ -23,32 +77,6 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(1, 2).reshape(b, n, h * d)
 
 
-def residual_block(block, x: torch.Tensor, is_causal: bool = False) -> torch.Tensor:
-    """One open_clip ``ResidualAttentionBlock`` on ``x`` [B, L, W] -> [B, L, W].
-
-    ``is_causal`` applies the square causal mask of CLIP's text tower.
-    """
-    attn = block.attn
-    h = block.ln_1(x)
-    q, k, v = F.linear(h, attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)
-    heads = attn.num_heads
-    dropout = attn.dropout if block.training else 0.0
-    o = F.scaled_dot_product_attention(
-        split_heads(q, heads), split_heads(k, heads), split_heads(v, heads),
-        dropout_p=dropout, is_causal=is_causal)
-    x = x + block.ls_1(attn.out_proj(merge_heads(o)))
-    return x + block.ls_2(block.mlp(block.ln_2(x)))
-
-
-def run_block(block, x: torch.Tensor, with_cp: bool, fn=None, **kwargs) -> torch.Tensor:
-    """``fn(block, x, **kwargs)`` (default :func:`residual_block`), with
-    activation checkpointing when asked and useful."""
-    fn = fn or residual_block
-    if with_cp and x.requires_grad:
-        return checkpoint(fn, block, x, use_reentrant=False, **kwargs)
-    return fn(block, x, **kwargs)
-
-
 def suffix_mask(prefix_len: int, suffix_len: int, device) -> torch.Tensor:
     """Boolean mask ``[S, P + S]``: every prefix key, causal over the suffix.
 
@@ -59,32 +87,101 @@ def suffix_mask(prefix_len: int, suffix_len: int, device) -> torch.Tensor:
     return torch.cat([prefix, causal], dim=1)
 
 
-def shared_prefix_block(block, x: torch.Tensor, prefix_len: int, groups) -> torch.Tensor:
-    """One causal text block on a packed sequence: shared prefix + class suffixes.
+class ResidualAttentionBlock(nn.Module):
+    """One pre-norm transformer block of CLIP:
+    ``x + ls_1(attn(ln_1(x)))``, then ``x + ls_2(mlp(ln_2(x)))``.
 
-    ``x`` is ``[P + T, W]``: the ``P`` prefix tokens common to every class,
-    then the suffix tokens of all classes, class after class, classes of equal
-    suffix length adjacent. ``groups`` lists ``(start, classes, length, mask)``
-    for each run of equal length. Linear layers run once over all ``P + T``
-    tokens (no padding); the prefix attends causally to itself, and each
-    suffix to the whole prefix and causally to its own tokens. This equals
-    running every class's full sequence through the block.
+    Args:
+        width (int): channels W.
+        heads (int): attention heads.
+        mlp_ratio (float): hidden width of the MLP over W.
+        quick_gelu (bool): QuickGELU (OpenAI CLIP) or GELU in the MLP.
+        ls_init_value (float | None): LayerScale on both branches when set.
+        eps (float): LayerNorm epsilon.
     """
-    attn = block.attn
-    heads = attn.num_heads
-    width = x.shape[-1]
-    dropout = attn.dropout if block.training else 0.0
-    qkv = F.linear(block.ln_1(x), attn.in_proj_weight, attn.in_proj_bias)
-    q, k, v = qkv[:prefix_len].unsqueeze(0).chunk(3, dim=-1)
-    k_p, v_p = split_heads(k, heads), split_heads(v, heads)           # [1, H, P, d]
-    outs = [merge_heads(F.scaled_dot_product_attention(
-        split_heads(q, heads), k_p, v_p, dropout_p=dropout, is_causal=True))[0]]
-    for start, classes, length, mask in groups:
-        q, k, v = qkv[start:start + classes * length].view(classes, length, 3 * width).chunk(3, -1)
-        k = torch.cat([k_p.expand(classes, -1, -1, -1), split_heads(k, heads)], dim=2)
-        v = torch.cat([v_p.expand(classes, -1, -1, -1), split_heads(v, heads)], dim=2)
-        o = F.scaled_dot_product_attention(split_heads(q, heads), k, v, attn_mask=mask,
-                                           dropout_p=dropout)
-        outs.append(merge_heads(o).reshape(classes * length, width))
-    x = x + block.ls_1(attn.out_proj(torch.cat(outs, dim=0)))
-    return x + block.ls_2(block.mlp(block.ln_2(x)))
+
+    def __init__(self, width: int, heads: int, mlp_ratio: float = 4.0,
+                 quick_gelu: bool = False, ls_init_value: Optional[float] = None,
+                 eps: float = 1e-5):
+        super().__init__()
+        hidden = int(width * mlp_ratio)
+        self.ln_1 = LayerNorm(width, eps=eps)
+        self.attn = SelfAttention(width, heads)
+        self.ls_1 = LayerScale(width, ls_init_value) if ls_init_value is not None else nn.Identity()
+        self.ln_2 = LayerNorm(width, eps=eps)
+        self.mlp = nn.Sequential(OrderedDict([
+            ('c_fc', nn.Linear(width, hidden)),
+            ('gelu', QuickGELU() if quick_gelu else nn.GELU()),
+            ('c_proj', nn.Linear(hidden, width)),
+        ]))
+        self.ls_2 = LayerScale(width, ls_init_value) if ls_init_value is not None else nn.Identity()
+
+    def _finish(self, x: torch.Tensor, attended: torch.Tensor) -> torch.Tensor:
+        """Residual attention output ``attended`` [.., W] (heads merged), then the MLP."""
+        x = x + self.ls_1(self.attn.out_proj(attended))
+        return x + self.ls_2(self.mlp(self.ln_2(x)))
+
+    def forward(self, x: torch.Tensor, is_causal: bool = False) -> torch.Tensor:
+        """``x`` [B, L, W] -> [B, L, W]; ``is_causal``: the square causal mask
+        of CLIP's text tower."""
+        heads = self.attn.num_heads
+        q, k, v = self.attn.qkv(self.ln_1(x)).chunk(3, dim=-1)
+        o = F.scaled_dot_product_attention(split_heads(q, heads), split_heads(k, heads),
+                                           split_heads(v, heads), is_causal=is_causal)
+        return self._finish(x, merge_heads(o))
+
+    def forward_shared_prefix(self, x: torch.Tensor, prefix_len: int, groups) -> torch.Tensor:
+        """One causal text block on a packed sequence: shared prefix + class suffixes.
+
+        ``x`` is ``[P + T, W]``: the ``P`` prefix tokens common to every class,
+        then the suffix tokens of all classes, class after class, classes of
+        equal suffix length adjacent. ``groups`` lists ``(start, classes,
+        length, mask)`` for each run of equal length. Linear layers run once
+        over all ``P + T`` tokens (no padding); the prefix attends causally to
+        itself, and each suffix to the whole prefix and causally to its own
+        tokens. This equals running every class's full sequence through
+        :meth:`forward` with ``is_causal=True``.
+        """
+        heads, width = self.attn.num_heads, x.shape[-1]
+        qkv = self.attn.qkv(self.ln_1(x))
+        q, k, v = qkv[:prefix_len].unsqueeze(0).chunk(3, dim=-1)
+        k_p, v_p = split_heads(k, heads), split_heads(v, heads)           # [1, H, P, d]
+        outs = [merge_heads(F.scaled_dot_product_attention(
+            split_heads(q, heads), k_p, v_p, is_causal=True))[0]]
+        for start, classes, length, mask in groups:
+            q, k, v = qkv[start:start + classes * length].view(
+                classes, length, 3 * width).chunk(3, -1)
+            k = torch.cat([k_p.expand(classes, -1, -1, -1), split_heads(k, heads)], dim=2)
+            v = torch.cat([v_p.expand(classes, -1, -1, -1), split_heads(v, heads)], dim=2)
+            o = F.scaled_dot_product_attention(split_heads(q, heads), k, v, attn_mask=mask)
+            outs.append(merge_heads(o).reshape(classes * length, width))
+        return self._finish(x, torch.cat(outs, dim=0))
+
+
+class Transformer(nn.Module):
+    """``layers`` residual attention blocks, as ``resblocks`` (CLIP's key names)."""
+
+    def __init__(self, width: int, layers: int, heads: int, **block_kwargs):
+        super().__init__()
+        self.width = width
+        self.resblocks = nn.ModuleList(
+            ResidualAttentionBlock(width, heads, **block_kwargs) for _ in range(layers))
+
+    def reset_parameters(self, attn_std: float, proj_std: float, fc_std: float):
+        for block in self.resblocks:
+            nn.init.normal_(block.attn.in_proj_weight, std=attn_std)
+            nn.init.zeros_(block.attn.in_proj_bias)
+            nn.init.normal_(block.attn.out_proj.weight, std=proj_std)
+            nn.init.zeros_(block.attn.out_proj.bias)
+            nn.init.normal_(block.mlp.c_fc.weight, std=fc_std)
+            nn.init.normal_(block.mlp.c_proj.weight, std=proj_std)
+
+
+def run_block(block: ResidualAttentionBlock, x: torch.Tensor, with_cp: bool,
+              shared_prefix: bool = False, **kwargs) -> torch.Tensor:
+    """``block(x, **kwargs)`` (or its :meth:`~ResidualAttentionBlock.forward_shared_prefix`),
+    with activation checkpointing when asked and useful."""
+    fn = block.forward_shared_prefix if shared_prefix else block
+    if with_cp and x.requires_grad:
+        return checkpoint(fn, x, use_reentrant=False, **kwargs)
+    return fn(x, **kwargs)

@@ -5,14 +5,13 @@ from collections import OrderedDict
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
-import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmaction.registry import MODELS
 
 from ...datasets.class_names import ClassNames, load_class_names
 from ..checkpoint_fit import FrozenCLIPTowerState
-from .blocks import run_block, shared_prefix_block, suffix_mask
+from .blocks import run_block, suffix_mask
 from .tokenizer import get_tokenizer
 from .tower_builder import build_tower
 from .weight_cache import release_unclaimed
@@ -224,12 +223,6 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
         """The shared-prefix layout of the prompts of ``names``."""
         return self._prompts(names)[2]
 
-    def _project(self, x: torch.Tensor) -> torch.Tensor:
-        proj = self.text.text_projection
-        if proj is None:
-            return x
-        return proj(x) if isinstance(proj, nn.Linear) else x @ proj
-
     @staticmethod
     def _with_context(x: torch.Tensor, ctx: Optional[torch.Tensor]) -> torch.Tensor:
         """Put ``ctx`` [n, W] into positions 1..n of ``x`` [K, L, W]."""
@@ -256,9 +249,9 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
         for i, block in enumerate(t.transformer.resblocks):
             if learner is not None and i > 0:
                 x = self._with_context(x[None], learner.layer_context(i))[0]
-            x = run_block(block, x, self.with_cp, fn=shared_prefix_block,
+            x = run_block(block, x, self.with_cp, shared_prefix=True,
                           prefix_len=p, groups=groups)
-        return self._project(t.ln_final(x[packed.eos_rows.to(device)]))
+        return self.text.project(t.ln_final(x[packed.eos_rows.to(device)]))
 
     def _encode(self, ids: torch.Tensor, eos: torch.Tensor, prompted: bool,
                 packed: Optional[PackedPrompts] = None) -> torch.Tensor:
@@ -284,7 +277,7 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
                 x = self._with_context(x, learner.layer_context(i))
             x = run_block(block, x, self.with_cp, is_causal=True)
         x = t.ln_final(x[torch.arange(x.shape[0], device=device), eos])
-        return self._project(x)
+        return self.text.project(x)
 
     def encode_text(self, ids: torch.Tensor) -> torch.Tensor:
         """open_clip's ``encode_text`` (no prompts): ids [K, 77] -> [K, D]."""

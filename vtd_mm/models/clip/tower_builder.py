@@ -1,13 +1,12 @@
-"""One open_clip tower (vision or text), built and loaded from ``pretrained``."""
+"""One CLIP tower (vision or text), built and loaded from ``pretrained``."""
 import copy
 import os
-from typing import List, Optional
-
-import torch
+from typing import Optional
 
 from .activation import choose_activation, stated_activation
 from .arch import CLIPArch, describe_arch, resolve_arch
 from .pretrained import resolve_pretrained
+from .towers import build_tower_module
 from .weight_cache import _CACHE
 from .weights_file import TEXT, VISUAL, TowerWeights
 
@@ -23,27 +22,6 @@ def load_tower_weights(pretrained, tower: str, arch=None) -> Optional[TowerWeigh
         raise ValueError(f'{path} holds no {tower} tower weights '
                          f'(it has: {describe_arch(weights.arch)}).')
     return weights
-
-
-def _unsupported(module, tower: str) -> List[str]:
-    """Features of an open_clip tower that the prompted towers do not implement."""
-    from open_clip.transformer import (ResidualAttentionBlock, TextTransformer,
-                                       VisionTransformer)
-    expected = VisionTransformer if tower == VISUAL else TextTransformer
-    if not isinstance(module, expected):
-        return [f'{tower} tower is {type(module).__name__}, not {expected.__name__}']
-    if tower == VISUAL:
-        checks = [(module.attn_pool is not None, 'attentional pooling'),
-                  (module.pool_type != 'tok' or module.final_ln_after_pool,
-                   f'pool_type={module.pool_type!r}'),
-                  (not isinstance(module.patch_dropout, torch.nn.Identity), 'patch dropout')]
-    else:
-        checks = [(module.cls_emb is not None, 'class-token text tower'),
-                  (module.attn_mask is None, 'no causal mask'),
-                  (module.pool_type != 'argmax', f'pool_type={module.pool_type!r}')]
-    checks.append((not all(type(b) is ResidualAttentionBlock
-                           for b in module.transformer.resblocks), 'custom attention blocks'))
-    return [name for bad, name in checks if bad]
 
 
 def _load_strict(module, weights: TowerWeights, tower: str, arch: CLIPArch):
@@ -67,7 +45,7 @@ def _load_strict(module, weights: TowerWeights, tower: str, arch: CLIPArch):
 
 
 def build_tower(tower: str, arch, pretrained=None, quick_gelu=None):
-    """Build one open_clip tower and load its weights.
+    """Build one CLIP tower (:mod:`.towers`) and load its weights.
 
     Args:
         tower: ``'visual'`` or ``'text'``.
@@ -78,10 +56,9 @@ def build_tower(tower: str, arch, pretrained=None, quick_gelu=None):
             or the file (see :func:`choose_activation`).
 
     Returns:
-        tuple: (open_clip module, :class:`CLIPArch`, :class:`TowerWeights` or
-        None, quick_gelu used)
+        tuple: (:class:`VisionTower` or :class:`TextTower`, :class:`CLIPArch`,
+        :class:`TowerWeights` or None, quick_gelu used)
     """
-    from open_clip.model import _build_text_tower, _build_vision_tower
     explicit = stated_activation(arch, quick_gelu)
     weights = load_tower_weights(pretrained, tower, arch)
     if arch is None:
@@ -93,17 +70,9 @@ def build_tower(tower: str, arch, pretrained=None, quick_gelu=None):
         arch = dict(copy.deepcopy(weights.arch), name=os.path.basename(weights.source))
     arch = resolve_arch(arch)
     quick_gelu = choose_activation(explicit, arch, weights, tower)
-    if tower == VISUAL:
-        module = _build_vision_tower(arch.embed_dim, arch.vision_cfg, quick_gelu)
-    elif tower == TEXT:
-        module = _build_text_tower(arch.embed_dim, arch.text_cfg, quick_gelu)
-    else:
+    if tower not in (VISUAL, TEXT):
         raise ValueError(f'tower must be {VISUAL!r} or {TEXT!r}')
-    problems = _unsupported(module, tower)
-    if problems:
-        raise NotImplementedError(
-            f'CLIP architecture {arch.name!r} is not supported by the prompted '
-            f'{tower} tower ({", ".join(problems)}); use a standard CLIP ViT.')
+    module = build_tower_module(tower, arch, quick_gelu)
     if weights is not None:
         _load_strict(module, weights, tower, arch)
     return module, arch, weights, quick_gelu
