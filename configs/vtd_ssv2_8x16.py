@@ -5,7 +5,7 @@
 _base_ = ['vtd_k400_8x16.py']
 
 data_root = 'data/sthv2'
-model = dict(cls_head=dict(num_classes=174, class_names='ssv2_labels.csv'))
+model = dict(cls_head=dict(class_names='ssv2_labels.csv'))
 train_dataloader = dict(dataset=dict(
     ann_file=f'{data_root}/sthv2_train_list_videos.txt',
     data_prefix=dict(video=f'{data_root}/videos')))

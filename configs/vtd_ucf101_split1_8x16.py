@@ -4,9 +4,11 @@ _base_ = ['vtd_k400_8x16.py']
 
 data_root = 'data/ucf101'
 split = 1
-label_file = f'{data_root}/ucf101_labels.csv'  # id,name; see docs/datasets.md
 
-model = dict(cls_head=dict(num_classes=101, class_names=label_file))
+# the shipped label file: ids of the official classInd.txt minus one, as
+# MMAction2's ucf101 list scripts number them (for lists numbered otherwise,
+# build the label file with tools/data/build_label_file.py)
+model = dict(cls_head=dict(class_names='ucf_101_labels.csv'))
 train_dataloader = dict(dataset=dict(
     ann_file=f'{data_root}/ucf101_train_split_{split}_videos.txt',
     data_prefix=dict(video=f'{data_root}/videos')))

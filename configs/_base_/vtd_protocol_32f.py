@@ -11,11 +11,31 @@ _base_ = [
 ]
 
 num_frames = 32
-# the fully supervised recipe's transforms, with 32 frames and one test view
-train_pipeline = [_base_.decode[0], dict(type='UniformSample', clip_len=num_frames),
-                  _base_.decode[1], *_base_.train_transforms]
-val_pipeline = [_base_.decode[0], dict(type='UniformSample', clip_len=num_frames, test_mode=True),
-                _base_.decode[1], *_base_.val_transforms]
+# the fully supervised recipe's augmentation, with 32 frames and one test view
+train_pipeline = [
+    dict(type='DecordInit', io_backend='disk'),
+    dict(type='UniformSample', clip_len=num_frames),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 256)),
+    dict(type='MultiScaleCrop', input_size=224, scales=(1, .875, .75, .66),
+         random_crop=False, max_wh_scale_gap=1),
+    dict(type='Resize', scale=(224, 224), keep_ratio=False),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='RandomApply', prob=0.8, transforms=[
+        dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)]),
+    dict(type='TorchVisionWrapper', op='RandomGrayscale', p=0.2),
+    dict(type='FormatShape', input_format='NCHW'),
+    dict(type='PackActionInputs')
+]
+val_pipeline = [
+    dict(type='DecordInit', io_backend='disk'),
+    dict(type='UniformSample', clip_len=num_frames, test_mode=True),
+    dict(type='DecordDecode'),
+    dict(type='Resize', scale=(-1, 256)),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='FormatShape', input_format='NCHW'),
+    dict(type='PackActionInputs')
+]
 test_pipeline = val_pipeline
 
 model = dict(cls_head=dict(num_frames=num_frames))

@@ -9,7 +9,7 @@ lists = 'data/splits/base2novel_splits/hmdb_splits'
 base_labels = dict(classes='hmdb_51_base_labels.csv')
 videos = dict(video='data/hmdb51/videos')
 
-model = dict(cls_head=dict(num_classes=26, class_names=base_labels['classes']))
+model = dict(cls_head=dict(class_names=base_labels['classes']))
 train_dataloader = dict(dataset=dict(
     ann_file=f'{lists}/fs_base_s{seed}_train.txt', data_prefix=videos, metainfo=base_labels))
 val_dataloader = dict(dataset=dict(

@@ -10,7 +10,7 @@ base_labels = dict(classes='kinetics_400_base_labels.csv')
 videos = dict(video='data/kinetics400/videos_train')
 val_videos = dict(video='data/kinetics400/videos_val')
 
-model = dict(cls_head=dict(num_classes=200, class_names=base_labels['classes']))
+model = dict(cls_head=dict(class_names=base_labels['classes']))
 train_dataloader = dict(dataset=dict(
     ann_file=f'{lists}/fs_base_s{seed}_train.txt', data_prefix=videos, metainfo=base_labels))
 val_dataloader = dict(dataset=dict(

@@ -16,7 +16,7 @@ auto_scale_lr = dict(base_batch_size=effective_batch_size)
 
 model = dict(
     backbone=dict(depth=depth),
-    cls_head=dict(num_classes=87, class_names=base_labels['classes'],
+    cls_head=dict(class_names=base_labels['classes'],
                   text_encoder=dict(prompt_learner=dict(depth=depth))))
 train_dataloader = dict(batch_size=1, dataset=dict(
     ann_file=f'{lists}/fs_base_s{seed}_train.txt', data_prefix=videos, metainfo=base_labels))

@@ -9,7 +9,7 @@ lists = 'data/splits/base2novel_splits/ucf_splits'
 base_labels = dict(classes='ucf_101_base_labels.csv')
 videos = dict(video='data/ucf101/videos')
 
-model = dict(cls_head=dict(num_classes=51, class_names=base_labels['classes']))
+model = dict(cls_head=dict(class_names=base_labels['classes']))
 train_dataloader = dict(dataset=dict(
     ann_file=f'{lists}/fs_base_s{seed}_train.txt', data_prefix=videos, metainfo=base_labels))
 val_dataloader = dict(dataset=dict(

@@ -3,7 +3,7 @@
 # The tiny CLIP ships with vtd_mm (pretrained by tools/demo/pretrain_tiny_clip.py),
 # found relative to this file; the label sets are the package's demo_world_*.txt.
 # Data: `python tools/demo/run_demo.py` generates it, or set VTD_DEMO_DATA.
-_base_ = ['../_base_/default_runtime.py']
+_base_ = ['../_base_/default_runtime.py', '../_base_/models/clip_preprocessing.py']
 
 data_root = '{{$VTD_DEMO_DATA:data/demo_world}}'
 clip_arch = dict(
@@ -13,23 +13,23 @@ clip_arch = dict(
 clip_weights = '{{fileDirname}}/../../vtd_mm/demo/weights/tiny_clip_world.pt'
 clip_quick_gelu = True  # the tiny CLIP is trained with QuickGELU, as OpenAI's
 num_frames = 8
-train_set, test_set = 'base', 'base'
+prompts = dict(n_ctx=4, depth=3)
+# the label set of training and validation, and of the test loader
+train_labels = dict(classes='demo_world_base.txt')
+test_labels = dict(classes='demo_world_base.txt')
 
 model = dict(
     type='Recognizer2D',
     backbone=dict(type='CLIPVisionBackbone', arch=clip_arch, pretrained=clip_weights,
-                  quick_gelu=clip_quick_gelu, n_ctx=4, depth=3),
+                  quick_gelu=clip_quick_gelu, **prompts),
     cls_head=dict(
-        type='VTDHead', num_classes=16, in_channels=64, num_frames=num_frames,
-        class_names=f'demo_world_{train_set}.txt',
+        type='VTDHead', num_frames=num_frames, class_names=train_labels['classes'],
         text_encoder=dict(type='CLIPTextEncoder', arch=clip_arch, pretrained=clip_weights,
                           quick_gelu=clip_quick_gelu, template='a {}.',
-                          prompt_learner=dict(type='TextPromptLearner', n_ctx=4, depth=3,
+                          prompt_learner=dict(type='TextPromptLearner', **prompts,
                                               ctx_init='a photo of a')),
         fusion=dict(type='ConfidenceAwareFusion', num_heads=4, attn_drop=0.1),
-        temperature=0.01),
-    data_preprocessor=dict(type='ActionDataPreprocessor', mean=[122.771, 116.746, 104.094],
-                           std=[68.501, 66.632, 70.323], format_shape='NCHW'))
+        temperature=0.01))
 
 train_pipeline = [
     dict(type='DecordInit'),
@@ -52,21 +52,26 @@ test_pipeline = [
 ]
 
 
-def _loader(split, subset, pipeline, shuffle=False, persistent=True):
-    """The demo world's ``{split}_{subset}`` list, labelled by ``subset``'s names."""
-    return dict(
-        batch_size=16, num_workers=2, persistent_workers=persistent,
-        sampler=dict(type='DefaultSampler', shuffle=shuffle),
-        dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/{split}_{subset}.txt',
-                     metainfo=dict(classes=f'demo_world_{subset}.txt'),
-                     data_prefix=dict(video=f'{data_root}/videos'), pipeline=pipeline,
-                     test_mode=not shuffle))
-
-
-train_dataloader = _loader('train', train_set, train_pipeline, shuffle=True)
-val_dataloader = _loader('val', train_set, test_pipeline)
-test_dataloader = _loader('test', test_set, test_pipeline, persistent=False)
-del _loader
+# workers end with each epoch: a persistent worker would outlive its Runner
+# (the demo runs several in one process) and stall the next one
+train_dataloader = dict(
+    batch_size=16, num_workers=2, persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/train_base.txt',
+                 metainfo=train_labels, data_prefix=dict(video=f'{data_root}/videos'),
+                 pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16, num_workers=2, persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/val_base.txt',
+                 metainfo=train_labels, data_prefix=dict(video=f'{data_root}/videos'),
+                 pipeline=test_pipeline, test_mode=True))
+test_dataloader = dict(
+    batch_size=16, num_workers=2, persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='CheckedVideoDataset', ann_file=f'{data_root}/test_base.txt',
+                 metainfo=test_labels, data_prefix=dict(video=f'{data_root}/videos'),
+                 pipeline=test_pipeline, test_mode=True))
 # Base-to-novel evaluation (tools/test_protocol.py; tools/demo/run_demo.py):
 # the label set of each test set comes from its label file (LabelSetHook); the
 # model part stays as trained. The world's test copies: clean, and with 25% /

@@ -16,8 +16,9 @@ model = dict(
     _delete_=True,
     type='RecognizerDistiller',
     student=student,
-    teacher={{_base_.model}},
-    teacher_checkpoint='work_dirs/vtd_k400_8x16/best.pth',
+    teacher=_base_.model,
+    # the last checkpoint of `python tools/train.py configs/vtd_k400_8x16.py` (80 epochs)
+    teacher_checkpoint='work_dirs/vtd_k400_8x16/epoch_80.pth',
     distill_losses=dict(ckd=dict(type='CKDLoss', tau=1.0, loss_weight=10.0)))
 
 # the whole student trains: SGD as for TSN

@@ -8,7 +8,7 @@ lists = 'data/splits/hmdb_splits'
 labels = dict(classes='hmdb_51_labels.csv')
 videos = dict(video='data/hmdb51/videos')
 
-model = dict(cls_head=dict(num_classes=51, class_names=labels['classes']))
+model = dict(cls_head=dict(class_names=labels['classes']))
 train_dataloader = dict(dataset=dict(
     ann_file=f'{lists}/train1_few_shot_{shots}.txt', data_prefix=videos, metainfo=labels))
 val_dataloader = dict(dataset=dict(

@@ -8,7 +8,7 @@ lists = 'data/splits/ucf_splits'
 labels = dict(classes='ucf_101_labels.csv')
 videos = dict(video='data/ucf101/videos')
 
-model = dict(cls_head=dict(num_classes=101, class_names=labels['classes']))
+model = dict(cls_head=dict(class_names=labels['classes']))
 train_dataloader = dict(dataset=dict(
     ann_file=f'{lists}/train1_few_shot_{shots}.txt', data_prefix=videos, metainfo=labels))
 val_dataloader = dict(dataset=dict(

@@ -133,18 +133,6 @@ def console_to(path: str):
                         logger.removeHandler(handler)
 
 
-def release_workers(runner: Runner) -> None:
-    """Stop the persistent dataloader workers of a finished Runner now: left
-    to the garbage collector, their shutdown waits on timeouts and stalls the
-    next Runner by about 20 s."""
-    for loop in ('_train_loop', '_val_loop', '_test_loop'):
-        loader = getattr(getattr(runner, loop, None), 'dataloader', None)
-        iterator = getattr(loader, '_iterator', None)
-        if iterator is not None and hasattr(iterator, '_shutdown_workers'):
-            iterator._shutdown_workers()
-            loader._iterator = None
-
-
 def train_and_test(cfg: Config, work_dir: str, seed: Optional[int]
                    ) -> Tuple[Dict[str, float], Optional[str]]:
     """Train (``seed`` None: no training, the model as built, e.g. frozen
@@ -165,7 +153,6 @@ def train_and_test(cfg: Config, work_dir: str, seed: Optional[int]
             runner.train()
             checkpoint = osp.join(work_dir, f'epoch_{runner.max_epochs}.pth')
         metrics = runner.test()
-        release_workers(runner)
     return metrics, checkpoint
 
 

@@ -2,13 +2,14 @@
 # random frame each (test: `test_clips` offsets of the segment grid);
 # multi-scale crop + flip + colour jitter (p 0.8) + grayscale (p 0.2) for
 # training, resize 256 + centre crop 224 for validation, resize 224 + three
-# 224 crops for testing. The transforms after decoding are kept apart so that
-# a config with another frame count reuses them (see vtd_protocol_32f.py).
+# 224 crops for testing.
 num_frames = 16
 test_clips = 4
-decode = [dict(type='DecordInit', io_backend='disk'), dict(type='DecordDecode')]
 
-train_transforms = [
+train_pipeline = [
+    dict(type='DecordInit', io_backend='disk'),
+    dict(type='UniformSample', clip_len=num_frames),
+    dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='MultiScaleCrop', input_size=224, scales=(1, .875, .75, .66),
          random_crop=False, max_wh_scale_gap=1),
@@ -20,24 +21,21 @@ train_transforms = [
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
-val_transforms = [
+val_pipeline = [
+    dict(type='DecordInit', io_backend='disk'),
+    dict(type='UniformSample', clip_len=num_frames, test_mode=True),
+    dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 256)),
     dict(type='CenterCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
-test_transforms = [
+test_pipeline = [
+    dict(type='DecordInit', io_backend='disk'),
+    dict(type='UniformSample', clip_len=num_frames, num_clips=test_clips, test_mode=True),
+    dict(type='DecordDecode'),
     dict(type='Resize', scale=(-1, 224)),
     dict(type='ThreeCrop', crop_size=224),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
-
-train_pipeline = [decode[0], dict(type='UniformSample', clip_len=num_frames), decode[1],
-                  *train_transforms]
-val_pipeline = [decode[0], dict(type='UniformSample', clip_len=num_frames, test_mode=True),
-                decode[1], *val_transforms]
-test_pipeline = [decode[0],
-                 dict(type='UniformSample', clip_len=num_frames, num_clips=test_clips,
-                      test_mode=True),
-                 decode[1], *test_transforms]

@@ -4,27 +4,34 @@
 _base_ = ['video_clip_pipelines.py']
 
 dataset_type = 'CheckedVideoDataset'  # names (or skips, skip_broken=True) broken videos
-loader = dict(num_workers=8, persistent_workers=True)
+data_root = 'data/kinetics400'
 
-
-def _loader(split, pipeline, batch_size, shuffle=False):
-    """A loader of Kinetics-400's ``split`` list ('train' or 'val')."""
-    return dict(
-        batch_size=batch_size,
-        sampler=dict(type='DefaultSampler', shuffle=shuffle),
-        dataset=dict(
-            type=dataset_type,
-            ann_file=f'data/kinetics400/kinetics400_{split}_list_videos.txt',
-            data_prefix=dict(video=f'data/kinetics400/videos_{split}'),
-            pipeline=pipeline,
-            test_mode=not shuffle),
-        **loader)
-
-
-train_dataloader = _loader('train', _base_.train_pipeline, 16, shuffle=True)
-val_dataloader = _loader('val', _base_.val_pipeline, 16)
-test_dataloader = _loader('val', _base_.test_pipeline, 1)
-del _loader
+train_dataloader = dict(
+    batch_size=16, num_workers=8, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=f'{data_root}/kinetics400_train_list_videos.txt',
+        data_prefix=dict(video=f'{data_root}/videos_train'),
+        pipeline=_base_.train_pipeline))
+val_dataloader = dict(
+    batch_size=16, num_workers=8, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=f'{data_root}/kinetics400_val_list_videos.txt',
+        data_prefix=dict(video=f'{data_root}/videos_val'),
+        pipeline=_base_.val_pipeline,
+        test_mode=True))
+test_dataloader = dict(
+    batch_size=1, num_workers=8, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        ann_file=f'{data_root}/kinetics400_val_list_videos.txt',
+        data_prefix=dict(video=f'{data_root}/videos_val'),
+        pipeline=_base_.test_pipeline,
+        test_mode=True))
 
 val_evaluator = dict(type='AccMetric')
 test_evaluator = val_evaluator

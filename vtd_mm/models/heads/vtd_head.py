@@ -50,10 +50,13 @@ class VTDHead(BaseHead):
     ``average_clips`` combines them.
 
     Args:
-        num_classes (int): size of the label set used for training.
-        in_channels (int): width of the backbone features (SlowFast: both
-            pathways, ``Cs + Cf``). If it differs from the text embedding
+        num_classes (int | None): size of the label set used for training;
+            None takes it from the label set (given, it must match).
+        in_channels (int | None): width of the backbone features (SlowFast:
+            both pathways, ``Cs + Cf``). If it differs from the text embedding
             width, a linear projection maps to it (e.g. a ResNet backbone).
+            None: the text embedding width (a CLIP vision backbone of the
+            same CLIP).
             Feature maps are pooled over space only: the time steps of a 3D
             backbone are the frames (see :meth:`frame_features`, and
             docs/mixing.md for every MMAction2 family).
@@ -79,18 +82,22 @@ class VTDHead(BaseHead):
             softmax scores, as the authors do).
     """
 
-    def __init__(self, num_classes: int, in_channels: int, text_encoder: Dict,
-                 class_names: Optional[ClassNames] = None,
+    def __init__(self, num_classes: Optional[int] = None, in_channels: Optional[int] = None,
+                 text_encoder: Optional[Dict] = None, class_names: Optional[ClassNames] = None,
                  fusion: Optional[Dict] = dict(type='ConfidenceAwareFusion'),
                  num_frames: Optional[int] = None, temperature: float = 0.01,
                  confidence: bool = True, hub_correction: bool = False,
                  init_logit_scale: Optional[float] = None,
                  loss_cls: Dict = dict(type='CrossEntropyLoss'),
                  average_clips: Optional[str] = 'prob', **kwargs):
-        super().__init__(num_classes, in_channels, loss_cls=loss_cls,
+        # both sizes are known once the text encoder and the label set are
+        super().__init__(num_classes or 0, in_channels or 0, loss_cls=loss_cls,
                          average_clips=average_clips, **kwargs)
+        if text_encoder is None:
+            raise ValueError("VTDHead needs text_encoder, e.g. dict(type='CLIPTextEncoder', ...).")
         self.text_encoder = MODELS.build(text_encoder)
         dim = self.text_encoder.embed_dim
+        in_channels = self.in_channels = in_channels or dim
         self.proj = nn.Linear(in_channels, dim) if in_channels != dim else None
         if fusion is not None:
             fusion = dict(fusion)
@@ -113,9 +120,10 @@ class VTDHead(BaseHead):
         else:
             raise ValueError('VTDHead needs class names: set class_names (a list, '
                              'a .txt file or an id,name .csv file).')
-        if len(self.class_names) != num_classes:
+        if num_classes is not None and len(self.class_names) != num_classes:
             raise ValueError(f'num_classes={num_classes} but the label set has '
                              f'{len(self.class_names)} class names.')
+        self.num_classes = len(self.class_names)
         self.text_encoder.tokenize(self.class_names)  # names must give distinct prompts
 
     def init_weights(self):
