@@ -1,6 +1,7 @@
 """Every MMAction2 entry point gives the same model and the same scores on the
 same video: the Runner's test loop, init_recognizer + inference_recognizer (MMAction2's
-and vtd_mm's), MMAction2Inferencer; from another working directory, offline."""
+and vtd_mm's), MMAction2Inferencer, vtd_mm's VTDInferencer; from another working
+directory, offline."""
 import copy
 import os
 import pickle
@@ -116,6 +117,15 @@ def test_every_entry_point_gives_the_same_scores(videos, checkpoints, tmp_path, 
     out = inferencer(paths)
     results['MMAction2Inferencer, small checkpoint'] = [
         torch.tensor(p['rec_scores'][0]) for p in out['predictions']]
+    # vtd_mm's inferencer, built from MMAction2's registry as MMAction2's are
+    from mmaction.registry import INFERENCERS
+    vtd = INFERENCERS.build(dict(type='vtd-recognition', model=DEMO_CFG, weights=small))
+    samples = vtd(paths, return_datasamples=True)['predictions']
+    results['VTDInferencer, small checkpoint'] = [p.pred_score for p in samples]
+    for path, sample in zip(paths, samples):  # what the explanation reads, from the meta
+        assert sample.filename == path
+        assert len(sample.frame_inds) == len(sample.frame_times) == 8
+        assert sample.frame_times[-1] < 64 / 25
     for name, got in results.items():
         for a, b in zip(got, reference):
             # the same computation (batch of 1) on every path: 1e-5 is the

@@ -1,0 +1,54 @@
+"""What inference reads: the videos named by files, folders or lists, and a label set."""
+import os
+import os.path as osp
+from typing import List, Optional, Sequence, Union
+
+from ..datasets import load_class_names
+from ..datasets.annotation_list import annotation_entries
+
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.flv', '.mpg', '.mpeg')
+
+
+def collect_videos(inputs: Sequence[str], data_prefix: Optional[str] = None) -> List[str]:
+    """Video files named by ``inputs``: files, folders (their videos, sorted) or
+    annotation lists (``.txt``, one ``path [label]`` per line, a path may
+    hold spaces, paths relative to ``data_prefix`` or to the list's
+    folder)."""
+    videos = []
+    for item in inputs:
+        if osp.isdir(item):
+            found = sorted(osp.join(item, f) for f in os.listdir(item)
+                           if f.lower().endswith(VIDEO_EXTENSIONS))
+            if not found:
+                raise FileNotFoundError(f'no video files ({", ".join(VIDEO_EXTENSIONS)}) '
+                                        f'in the folder {item}')
+            videos += found
+        elif item.endswith('.txt'):
+            root = data_prefix if data_prefix is not None else osp.dirname(osp.abspath(item))
+            videos += [osp.join(root, e.item)
+                       for e in annotation_entries(item, labels_optional=True)]
+        else:
+            videos.append(item)
+    missing = [v for v in videos if not osp.isfile(v)]
+    if missing:
+        raise FileNotFoundError(f'{len(missing)} videos not found, e.g. {missing[0]}')
+    return videos
+
+
+def parse_labels(labels: Union[None, str, Sequence[str]]) -> Optional[List[str]]:
+    """``'a,b,c'`` / a label file / a list -> names (None: the model's own).
+
+    At least two names: over a single class every video scores 1.0. A string
+    that names no file but looks like a path is an error, not a class name.
+    """
+    if labels is None:
+        return None
+    if isinstance(labels, str) and not osp.isfile(labels):
+        if labels.endswith(('.txt', '.csv')) or ('/' in labels and ',' not in labels):
+            raise FileNotFoundError(f'label file not found: {labels}')
+        labels = [name.strip() for name in labels.split(',') if name.strip()]
+    names = load_class_names(labels)
+    if len(names) < 2:
+        raise ValueError(f'the label set {names} has {len(names)} name(s): a video is '
+                         'scored among at least 2 classes (e.g. --labels "dive,run").')
+    return names

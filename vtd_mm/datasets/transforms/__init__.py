@@ -1,0 +1,3 @@
+from .frame_times import FrameTimes
+
+__all__ = ['FrameTimes']
