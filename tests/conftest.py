@@ -5,9 +5,9 @@ import os
 
 import pytest
 import torch
+from mmaction.utils import register_all_modules
 
 import vtd_mm  # noqa: F401  (registers modules, applies compat fixes)
-from mmaction.utils import register_all_modules
 
 register_all_modules(init_default_scope=True)
 
@@ -63,6 +63,7 @@ def train_one_iteration(cfg, tmp_path, classes=('red',), num_frames=20, batch_si
     checkpoint. Returns the Runner (trained) and the prompts before the step
     (None for models without visual prompts)."""
     from mmengine.runner import Runner
+
     from .videos import make_dataset
     lists = make_dataset(str(tmp_path / 'data'), classes=classes, per_class=1,
                          num_frames=num_frames, splits=('train',))

@@ -17,8 +17,8 @@ import copy
 import inspect
 import os.path as osp
 
-from mmengine.config import Config
 from mmaction.registry import MODELS
+from mmengine.config import Config
 
 from vtd_mm.engine import prepare_config
 

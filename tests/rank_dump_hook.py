@@ -2,9 +2,9 @@
 import os
 
 import torch
+from mmaction.registry import HOOKS
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
-from mmaction.registry import HOOKS
 
 
 @HOOKS.register_module()

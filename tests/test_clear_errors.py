@@ -11,9 +11,9 @@ from vtd_mm.engine.label_set_hook import check_clip_len, check_labels
 from vtd_mm.models import CLIPVisionBackbone
 
 from .conftest import TINY_ARCH
+from .paths import ROOT  # noqa: E402
 from .videos import make_dataset
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY_CFG = os.path.join(ROOT, 'tests', 'configs', 'vtd_tiny.py')
 
 

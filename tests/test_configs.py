@@ -22,9 +22,10 @@ from vtd_mm.datasets import class_names_from_metainfo, load_class_names
 from vtd_mm.engine import hold_effective_batch
 from vtd_mm.engine.label_set_hook import check_clip_len
 from vtd_mm.evaluation import loader_for_set, named_test_sets
-from .conftest import TINY_ARCH, train_one_iteration
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from .conftest import TINY_ARCH, train_one_iteration
+from .paths import ROOT  # noqa: E402
+
 CONFIG_DIR = os.path.join(ROOT, 'configs')
 CONFIGS = sorted(os.path.relpath(p, CONFIG_DIR)[:-3]
                  for p in glob.glob(os.path.join(CONFIG_DIR, '**', '*.py'), recursive=True)
@@ -207,8 +208,9 @@ def test_one_clip_and_one_prompt_size_per_model(name):
         assert recognizer.data_preprocessor == CLIP_PREPROCESSING, f'{name} {where}'
 
 
-def test_metafile_lists_every_config_as_it_is():
+def test_metafile_lists_every_config_as_it_is(monkeypatch):
     import yaml
+    monkeypatch.delenv('VTD_DEMO_DATA', raising=False)  # the configs' default data paths
     with open(os.path.join(CONFIG_DIR, 'metafile.yml')) as f:
         models = {m['Config']: m for m in yaml.safe_load(f)['Models']}
     assert sorted(models) == [f'configs/{n}.py' for n in CONFIGS]

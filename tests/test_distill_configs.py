@@ -6,8 +6,8 @@ import torch
 from mmengine.config import Config
 
 from .conftest import train_one_iteration
+from .paths import ROOT  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = ['ckd_vtd-vitl14_to_vtd-vitb16_k400', 'ckd_vtd-vitb16_to_tsn-r50_k400',
            'ckd_tsm-r50_to_tsm-mbv2_k400']
 

@@ -15,7 +15,8 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from .paths import ROOT  # noqa: E402
+
 DOCS = ['README.md'] + sorted(os.path.relpath(p, ROOT) for p in glob.glob(
     os.path.join(ROOT, 'docs', '*.md')))
 PYTHON = re.compile(r'^(\.venv/bin/)?python3?$')

@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from .paths import ROOT  # noqa: E402
+
 PACKAGE = os.path.join(ROOT, 'vtd_mm')
 # ground: compatibility fixes, helpers, data, drawing and metrics
 TIERS = {'compat': 0, 'utils': 0, 'datasets': 0, 'visualization': 0, 'evaluation': 0,

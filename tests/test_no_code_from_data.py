@@ -8,7 +8,8 @@ import torch
 
 from vtd_mm.utils import NotALiteral, read_assignment
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from .paths import ROOT  # noqa: E402
+
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import export_student  # noqa: E402
 

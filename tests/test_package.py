@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from .paths import ROOT  # noqa: E402
 
 
 def run_python(code, tmp_path):
@@ -121,8 +121,8 @@ def test_mmaction_imports_without_drn_files(tmp_path):
 
 
 def test_base_model_config_builds(tiny_arch):
-    from mmengine.config import Config
     from mmaction.registry import MODELS
+    from mmengine.config import Config
     cfg = Config.fromfile(os.path.join(ROOT, 'configs/_base_/models/clip_vit_b16.py'))
     assert cfg.vision_backbone.arch == cfg.text_encoder.arch == 'ViT-B-16'
     backbone = MODELS.build(dict(cfg.vision_backbone, arch=tiny_arch, pretrained=None,

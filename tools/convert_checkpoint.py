@@ -19,10 +19,10 @@ import pickle
 import torch
 
 import vtd_mm  # noqa: F401
-from vtd_mm.utils import CheckpointFileError, read_checkpoint
 from vtd_mm.models.checkpoint_fit import RECORD, encode_record
 from vtd_mm.models.clip.weights_file import read_clip_weights
 from vtd_mm.models.conversion import convert_state_dict, unwrap
+from vtd_mm.utils import CheckpointFileError, read_checkpoint
 
 
 def parse_args(argv=None):

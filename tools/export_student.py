@@ -12,9 +12,15 @@ import os.path as osp
 
 import torch
 
-from vtd_mm.utils import CheckpointFileError, read_checkpoint
-from vtd_mm.utils import (NotALiteral, OutputRefused, check_output, read_assignment,
-                          write_atomically)
+from vtd_mm.utils import (
+    CheckpointFileError,
+    NotALiteral,
+    OutputRefused,
+    check_output,
+    read_assignment,
+    read_checkpoint,
+    write_atomically,
+)
 
 
 def main(argv=None):

@@ -23,8 +23,15 @@ import sys
 
 from mmengine.config import Config
 
-from vtd_mm.apis import (collect_videos, draw_strip, format_result, frozen_clip_options,
-                         init_recognizer, recognize, write_annotated_video)
+from vtd_mm.apis import (
+    collect_videos,
+    draw_strip,
+    format_result,
+    frozen_clip_options,
+    init_recognizer,
+    recognize,
+    write_annotated_video,
+)
 from vtd_mm.engine import KeyValueAction
 from vtd_mm.utils import OutputRefused, check_output, write_atomically
 

@@ -13,8 +13,15 @@ import argparse
 import os
 import os.path as osp
 
-from vtd_mm.engine import (ConfigError, KeyValueAction, build_runner, load_config,
-                           merge_options, prepare_config, run_logged)
+from vtd_mm.engine import (
+    ConfigError,
+    KeyValueAction,
+    build_runner,
+    load_config,
+    merge_options,
+    prepare_config,
+    run_logged,
+)
 
 
 def parse_args(argv=None):

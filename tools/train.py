@@ -8,8 +8,17 @@ import os
 import os.path as osp
 
 import torch
-from vtd_mm.engine import (ConfigError, KeyValueAction, build_runner, latest_checkpoint,
-                           load_config, merge_options, prepare_config, run_logged)
+
+from vtd_mm.engine import (
+    ConfigError,
+    KeyValueAction,
+    build_runner,
+    latest_checkpoint,
+    load_config,
+    merge_options,
+    prepare_config,
+    run_logged,
+)
 from vtd_mm.utils import WorkDirInUse, hold_work_dir, launcher_rank, missing_training_state
 
 

@@ -10,8 +10,7 @@ from . import compat
 
 compat.apply_all()
 
-from . import (apis, datasets, engine, evaluation, models, utils,  # noqa: E402,F401
-               visualization)
+from . import apis, datasets, engine, evaluation, models, utils, visualization  # noqa: E402,F401
 from .version import __version__  # noqa: E402
 
 compat.read_local_checkpoints_with(utils.read_checkpoint)

@@ -1,20 +1,24 @@
 """Workarounds for known breakages of the pinned MMAction2 stack, in one place.
 
 Each fix is small, idempotent and applied by ``import vtd_mm`` (see
-:func:`apply_all`). Nothing else in the package patches third-party code.
+:func:`apply_all`), each only where the breakage it fixes can occur (the guard
+is named with each). Nothing else in the package changes third-party code.
 
 1. ``mmaction2==1.2.0`` on PyPI lacks ``mmaction/models/localizers/drn``, so
    ``import mmaction.models`` fails. :func:`install_drn_placeholder` writes the
    missing package into site-packages (run once by ``make install``, so
    MMAction2's own tools work too);
    :func:`ensure_mmaction_importable` puts an in-memory placeholder into
-   ``sys.modules`` when the files are absent. Building a ``DRN`` model raises.
+   ``sys.modules`` when the files are absent (the guard: a wheel that has
+   them is left alone). Building a ``DRN`` model raises.
 2. ``torch>=2.6`` loads checkpoints with ``weights_only=True``; mmengine's
    checkpoints hold a ``HistoryBuffer`` with numpy arrays, which the safe
    unpickler rejects. :func:`allow_mmengine_checkpoints` allow-lists exactly
    those globals. mmengine pickles the buffer's default statistics methods as
    ``getattr(HistoryBuffer, 'min')``; ``builtins.getattr`` is therefore mapped
    to a function that only resolves those four names, never a general getattr.
+   An addition to torch's allow-list (``add_safe_globals``, torch >= 2.4), not a
+   change of torch: needed with every torch that loads safely.
 3. ``torchrun`` on CPU: mmengine's ``init_dist('pytorch')`` calls
    ``torch.cuda.set_device`` and its DDP wrapper passes ``device_ids``.
    :func:`cpu_distributed_settings` returns the runner settings for gloo.
@@ -25,11 +29,14 @@ Each fix is small, idempotent and applied by ``import vtd_mm`` (see
    its deprecation warning is filtered (setuptools < 81 is pinned for it).
 6. MMAction2's ``ColorJitter.adjust_hue`` adds a negative Python int to a
    uint8 array, an OverflowError under NumPy 2: :func:`fix_color_jitter_hue`
-   replaces it by the same computation in integers.
+   replaces it by the same computation in integers, only with MMAction2 up
+   to 1.2.0 and NumPy 2 or later (:func:`needs_color_jitter_fix`).
 7. mmengine's loader for local checkpoint paths fails on an empty or truncated
    file with a bare ``EOFError`` that names no file: ``import vtd_mm`` replaces
    it by :func:`vtd_mm.utils.read_checkpoint` (``weights_only=True``, errors
-   that name the file) through :func:`read_local_checkpoints_with`.
+   that name the file) through :func:`read_local_checkpoints_with`, with
+   mmengine's public ``CheckpointLoader.register_scheme``; kept with every
+   mmengine version, as it also refuses non-finite weights.
 
 ``importlib-metadata`` (imported but not declared by mmaction2) is a declared
 dependency of this package; the two OpenCV wheels must never be uninstalled
@@ -166,8 +173,21 @@ def _adjust_hue(img, factor):
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB).astype(np.float32)
 
 
+def needs_color_jitter_fix() -> bool:
+    """Fix 6 applies to MMAction2 up to 1.2.0 (the adjust_hue that overflows)
+    under NumPy 2 (NumPy 1 computed the sum in a wider type)."""
+    import mmaction
+    import numpy as np
+    from mmengine.utils import digit_version
+    return (digit_version(np.__version__) >= digit_version('2.0.0')
+            and digit_version(mmaction.__version__) <= digit_version('1.2.0'))
+
+
 def fix_color_jitter_hue():
-    """Replace ``ColorJitter.adjust_hue`` by :func:`_adjust_hue` (fix 6)."""
+    """Replace ``ColorJitter.adjust_hue`` by :func:`_adjust_hue` (fix 6),
+    where :func:`needs_color_jitter_fix`."""
+    if not needs_color_jitter_fix():
+        return
     from mmaction.datasets.transforms.processing import ColorJitter
     ColorJitter.adjust_hue = staticmethod(_adjust_hue)
 

@@ -13,8 +13,7 @@ import time
 
 import torch
 
-from vtd_mm.demo.tiny_clip import (pretrain, save_openai_layout,
-                                   weights_digest, zero_shot_accuracy)
+from vtd_mm.demo.tiny_clip import pretrain, save_openai_layout, weights_digest, zero_shot_accuracy
 from vtd_mm.utils import OutputRefused, check_output
 
 

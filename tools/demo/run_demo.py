@@ -52,8 +52,16 @@ def main(argv=None):
     from mmengine.config import Config
 
     from vtd_mm.demo.dataset import CONDITIONS
-    from vtd_mm.demo.runs import (VARIANTS, console_to, prepare_world, slug, train_and_test,
-                                  variant_config, with_epochs, with_label_set)
+    from vtd_mm.demo.runs import (
+        VARIANTS,
+        console_to,
+        prepare_world,
+        slug,
+        train_and_test,
+        variant_config,
+        with_epochs,
+        with_label_set,
+    )
     from vtd_mm.evaluation import harmonic_mean
     start = time.time()
     manifest = prepare_world(args.data, args.videos_per_class)

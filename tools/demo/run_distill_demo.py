@@ -74,8 +74,14 @@ def main(argv=None):
     os.chdir(ROOT)
     from mmengine.config import Config
 
-    from vtd_mm.demo.runs import (console_to, percent_mean_std, prepare_world, slug,
-                                  train_and_test, with_epochs)
+    from vtd_mm.demo.runs import (
+        console_to,
+        percent_mean_std,
+        prepare_world,
+        slug,
+        train_and_test,
+        with_epochs,
+    )
     methods = args.methods or list(METHODS)
     for name in methods:
         if name not in METHODS:

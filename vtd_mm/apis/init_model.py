@@ -4,11 +4,10 @@ from pathlib import Path
 from typing import Optional, Union
 
 import torch
+from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
-
-from mmaction.registry import MODELS
 
 from .. import datasets, models  # noqa: F401  (register their modules)
 from ..engine.label_set_hook import check_one_clip

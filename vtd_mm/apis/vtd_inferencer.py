@@ -5,14 +5,17 @@ import copy
 from typing import Dict, List, Optional, Sequence
 
 import torch
-from mmengine.config import Config
-from mmengine.dataset import pseudo_collate
 from mmaction.apis.inferencers import ActionRecogInferencer
 from mmaction.registry import INFERENCERS
 from mmaction.structures import ActionDataSample
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
 
-from ..datasets.checked_video_dataset import (BrokenVideoError, DecodingCheckedCompose,
-                                              DecodingFailed)
+from ..datasets.checked_video_dataset import (
+    BrokenVideoError,
+    DecodingCheckedCompose,
+    DecodingFailed,
+)
 from ..engine import label_set_heads
 from .init_model import init_recognizer
 from .inputs import parse_labels

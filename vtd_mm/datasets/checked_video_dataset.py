@@ -6,9 +6,9 @@ from contextlib import contextmanager
 
 import numpy as np
 import torch
-from mmengine.dataset import Compose
 from mmaction.datasets import VideoDataset
 from mmaction.registry import DATASETS
+from mmengine.dataset import Compose
 
 from .annotation_list import annotation_entries
 

@@ -8,10 +8,10 @@ import os.path as osp
 import sys
 from typing import Dict, Optional, Sequence, Tuple
 
+from mmaction.utils import register_all_modules
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
-from mmaction.utils import register_all_modules
 
 from ..evaluation import mean_std
 from .dataset import generate_world

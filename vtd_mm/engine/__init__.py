@@ -6,8 +6,15 @@ from .frame_token_visualization_hook import FrameTokenVisualizationHook
 from .label_set_hook import LabelSetHook, dataset_class_names, label_set_heads
 from .named_sets_test_loop import NamedSetsTestLoop
 from .non_finite_hook import NonFiniteHook
-from .runner_setup import (KeyValueAction, build_runner, hold_effective_batch, latest_checkpoint,
-                           load_config, prepare_config, run_logged)
+from .runner_setup import (
+                           KeyValueAction,
+                           build_runner,
+                           hold_effective_batch,
+                           latest_checkpoint,
+                           load_config,
+                           prepare_config,
+                           run_logged,
+)
 from .skipped_videos_hook import SkippedVideosHook
 from .small_checkpoint_hook import SmallCheckpointHook, frozen_clip_towers
 from .vtd_optim_wrapper_constructor import VTDOptimWrapperConstructor

@@ -4,9 +4,9 @@ import logging
 from typing import Optional
 
 import torch
+from mmaction.registry import OPTIM_WRAPPERS
 from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
-from mmaction.registry import OPTIM_WRAPPERS
 
 BF16_CPU_FLAGS = ('avx512_bf16', 'amx_bf16')
 

@@ -6,9 +6,9 @@ import logging
 import os.path as osp
 from typing import Any, Dict, List, Optional
 
+from mmaction.registry import HOOKS
 from mmengine.config import Config
 from mmengine.logging import print_log
-from mmaction.registry import HOOKS
 
 # top-level keys a run reads after the config is parsed: mmengine's Runner,
 # MMAction2's and vtd_mm's tools

@@ -4,11 +4,11 @@ import logging
 
 import numpy as np
 import torch
+from mmaction.registry import HOOKS
 from mmengine.dataset import DefaultSampler
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.runner import EpochBasedTrainLoop
-from mmaction.registry import HOOKS
 
 
 @HOOKS.register_module()

@@ -3,10 +3,10 @@ import logging
 import os.path as osp
 from typing import List, Optional
 
+from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
-from mmaction.registry import HOOKS
 
 from ..datasets.class_names import class_names_from_metainfo
 from ..models.clip import CLIPTextEncoder, CLIPVisionBackbone

@@ -23,12 +23,16 @@ class NamedSetsTestLoop(TestLoop):
     :class:`~mmengine.runner.TestLoop`.
 
     Args:
-        sets: names of the sets to run (default: all, in the config's order).
+        sets: names of the sets to run (default: all, in their order).
+        test_sets: the sets (a list or a dict by name, as in a config); None
+            takes the config's ``test_sets``, so that a child config that
+            updates one set by name reaches the loop.
     """
 
     def __init__(self, runner, dataloader, evaluator, fp16: bool = False,
-                 sets: Optional[Sequence[str]] = None):
-        self.test_sets: List[dict] = named_test_sets(runner.cfg, sets)
+                 sets: Optional[Sequence[str]] = None, test_sets=None):
+        self.plain = not (test_sets or runner.cfg.get('test_sets'))
+        self.test_sets: List[dict] = named_test_sets(runner.cfg, sets, test_sets)
         # built here: the first set's loader (the config's test_dataloader
         # itself may name a list that is not there, e.g. zero-shot's K400 val)
         super().__init__(runner, loader_for_set(runner.cfg, self.test_sets[0]), evaluator, fp16)
@@ -37,7 +41,7 @@ class NamedSetsTestLoop(TestLoop):
 
     def run(self) -> Dict[str, float]:
         self.runner.call_hook('before_test')
-        plain = not self.runner.cfg.get('test_sets')
+        plain = self.plain
         metrics_all, self.results = {}, []
         for i, test_set in enumerate(self.test_sets):
             self.runner.logger.info(f"test set {test_set['name']} (group {test_set['group']})")

@@ -2,8 +2,8 @@
 import math
 
 import torch
-from mmengine.hooks import Hook
 from mmaction.registry import HOOKS
+from mmengine.hooks import Hook
 
 
 @HOOKS.register_module()

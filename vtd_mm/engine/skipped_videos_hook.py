@@ -1,7 +1,7 @@
 """Log the videos a training dataset skipped as undecodable."""
+from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmaction.registry import HOOKS
 
 
 @HOOKS.register_module()

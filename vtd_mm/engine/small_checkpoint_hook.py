@@ -1,7 +1,7 @@
 """Checkpoints without the frozen CLIP weights (the Runner's checkpoints)."""
+from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmaction.registry import HOOKS
 
 from ..models.checkpoint_fit import FrozenCLIPTowerState
 

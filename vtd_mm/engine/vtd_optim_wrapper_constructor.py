@@ -3,9 +3,9 @@ import logging
 from typing import List, Optional
 
 import torch.nn as nn
+from mmaction.registry import OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.logging import print_log
 from mmengine.optim import DefaultOptimWrapperConstructor
-from mmaction.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 
 def _is_ours(cls: type) -> bool:

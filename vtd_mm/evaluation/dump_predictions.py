@@ -2,8 +2,8 @@
 from typing import Any, Sequence
 
 import torch
-from mmengine.evaluator import DumpResults
 from mmaction.registry import METRICS
+from mmengine.evaluator import DumpResults
 
 
 def own_memory(data: Any) -> Any:

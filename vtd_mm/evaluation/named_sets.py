@@ -6,7 +6,8 @@ from typing import List, Optional, Sequence
 from mmengine.config import Config
 
 
-def named_test_sets(cfg: Config, names: Optional[Sequence[str]] = None) -> List[dict]:
+def named_test_sets(cfg: Config, names: Optional[Sequence[str]] = None,
+                    sets=None) -> List[dict]:
     """The named test sets of a config.
 
     A protocol config lists them as ``test_sets = [dict(name=..., group=...,
@@ -15,9 +16,11 @@ def named_test_sets(cfg: Config, names: Optional[Sequence[str]] = None) -> List[
     dataset=...), ...)`` (a child config then updates one set by name);
     ``dataset`` updates ``test_dataloader.dataset`` (no ``dataset``: the test
     loader as it is). A config without ``test_sets`` has one set: its
-    ``test_dataloader`` (group ``'test'``).
+    ``test_dataloader`` (group ``'test'``). ``sets``, in either form, stands
+    for the config's ``test_sets``.
     """
-    sets = cfg.get('test_sets')
+    if sets is None:
+        sets = cfg.get('test_sets')
     if not sets:
         sets = [dict(name='test', group='test', dataset={})]
     if isinstance(sets, dict):

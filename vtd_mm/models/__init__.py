@@ -1,6 +1,14 @@
 from .backbones import TimeSformerFrames, UniFormerV2Frames
-from .clip import (CLIPArch, CLIPTextEncoder, CLIPVisionBackbone, TextPromptLearner, build_tower,
-                   clear_cache, infer_arch, resolve_arch)
+from .clip import (
+                   CLIPArch,
+                   CLIPTextEncoder,
+                   CLIPVisionBackbone,
+                   TextPromptLearner,
+                   build_tower,
+                   clear_cache,
+                   infer_arch,
+                   resolve_arch,
+)
 from .distill import RecognizerDistiller
 from .heads import VTDHead
 from .losses import CKDLoss, DISTLoss, KDLoss

@@ -3,6 +3,7 @@
 import os.path as osp
 from typing import Dict, Optional
 
+
 def read_frames(path, indices):
     """Frames ``indices`` of the video ``path``, ``[T, H, W, 3]`` uint8 RGB."""
     import decord

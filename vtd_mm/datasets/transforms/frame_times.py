@@ -1,7 +1,7 @@
 """The presentation time of every sampled frame, for the data sample's meta."""
 import numpy as np
-from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
 
 
 @TRANSFORMS.register_module()

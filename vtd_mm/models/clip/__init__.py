@@ -1,10 +1,10 @@
 """CLIP towers with deep prompts on open_clip weights."""
 from .arch import CLIPArch, infer_arch, resolve_arch
-from .tower_builder import build_tower
-from .weight_cache import clear_cache
 from .prompt_learner import TextPromptLearner
 from .text import CLIPTextEncoder
+from .tower_builder import build_tower
 from .vision import CLIPVisionBackbone
+from .weight_cache import clear_cache
 
 __all__ = [
     'CLIPArch', 'CLIPTextEncoder', 'CLIPVisionBackbone', 'TextPromptLearner',

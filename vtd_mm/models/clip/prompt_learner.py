@@ -3,8 +3,8 @@ from typing import Callable, Optional
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
 
 
 @MODELS.register_module()

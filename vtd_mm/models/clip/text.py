@@ -5,9 +5,9 @@ from collections import OrderedDict
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
+from mmaction.registry import MODELS
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
-from mmaction.registry import MODELS
 
 from ...datasets.class_names import ClassNames, load_class_names
 from ..checkpoint_fit import FrozenCLIPTowerState

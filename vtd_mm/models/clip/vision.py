@@ -1,8 +1,8 @@
 """CLIP image tower with deep visual prompts, as an MMAction2 backbone."""
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModule
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
 
 from ..checkpoint_fit import FrozenCLIPTowerState
 from .blocks import run_block

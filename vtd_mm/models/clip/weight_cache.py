@@ -11,7 +11,7 @@ file is read.
 import os
 
 from .arch import infer_arch
-from .weights_file import TEXT, VISUAL, TowerWeights, _TEXT_PREFIXES, normalise, read_clip_file
+from .weights_file import _TEXT_PREFIXES, TEXT, VISUAL, TowerWeights, normalise, read_clip_file
 
 
 class _WeightCache:

@@ -4,9 +4,9 @@ from typing import Dict, Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmaction.registry import MODELS
 from mmengine.model import BaseModel
 from mmengine.runner import load_checkpoint
-from mmaction.registry import MODELS
 
 
 def video_logits(recognizer, inputs, data_samples=None):

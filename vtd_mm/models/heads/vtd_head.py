@@ -5,9 +5,9 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.logging import print_log
 from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
+from mmengine.logging import print_log
 
 from ...datasets.class_names import ClassNames, load_class_names
 from ..checkpoint_fit import check_keys, state_tensors

@@ -2,8 +2,8 @@
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
 
 from ..clip.blocks import merge_heads, split_heads
 
