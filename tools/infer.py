@@ -21,19 +21,18 @@ import json
 import os.path as osp
 import sys
 
-from mmengine.config import Config
-
 from vtd_mm.apis import (
     collect_videos,
     draw_strip,
     format_result,
-    frozen_clip_options,
-    init_recognizer,
+    model_for_words,
     recognize,
+    refuse_existing_outputs,
+    split_checkpoint,
     write_annotated_video,
 )
 from vtd_mm.engine import KeyValueAction
-from vtd_mm.utils import OutputRefused, check_output, write_atomically
+from vtd_mm.utils import write_atomically
 
 CHECKPOINT_EXTENSIONS = ('.pth', '.pt', '.ckpt')
 
@@ -58,12 +57,9 @@ def parse_args(argv=None):
     p.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
                    help='override config settings, key=value')
     args = p.parse_args(argv)
-    first = args.inputs[0]
-    args.checkpoint = None
-    if first.endswith(CHECKPOINT_EXTENSIONS):
-        args.checkpoint, args.inputs = first, args.inputs[1:]
-        if not args.inputs:
-            p.error('no videos given after the checkpoint')
+    args.checkpoint, args.inputs = split_checkpoint(args.inputs)
+    if not args.inputs:
+        p.error('no videos given after the checkpoint')
     if args.mp4 and not args.out_dir:
         p.error('--mp4 needs --out-dir')
     if args.top_k < 1:
@@ -89,27 +85,11 @@ def main(argv=None):
     args = parse_args(argv)
     videos = collect_videos(args.inputs, args.data_prefix)
     paths = output_paths(args, videos) if args.out_dir else {}
-    existing = [p for p in paths.values() if osp.exists(p)]
-    if existing and not args.overwrite:  # before the model runs
-        raise SystemExit(f'{len(existing)} of the outputs exist in {args.out_dir} '
-                         f'({", ".join(existing[:3])}{", ..." if len(existing) > 3 else ""}): '
-                         'give another --out-dir, or --overwrite to replace them.')
-    for path in paths.values():
-        try:
-            check_output(path, videos + [args.config], overwrite=True)
-        except OutputRefused as err:
-            raise SystemExit(str(err))
+    # before the model runs
+    refuse_existing_outputs(list(paths.values()), args.out_dir, args.overwrite,
+                            videos + [args.config])
     labels = args.labels if args.labels is not None else args.label_file
-    options = dict(args.cfg_options or {})
-    if args.checkpoint is None:
-        if labels is None:
-            raise SystemExit('no checkpoint: give the class names to choose from, '
-                             'with --labels "a,b,c" or --label-file FILE')
-        options = dict(frozen_clip_options(Config.fromfile(args.config)), **options)
-        print('no checkpoint: zero-shot with the frozen CLIP of the config '
-              '(untrained prompts and fusion left out)')
-    model = init_recognizer(args.config, args.checkpoint, device=args.device,
-                            cfg_options=options)
+    model = model_for_words(args.config, args.checkpoint, labels, args.device, args.cfg_options)
     results = recognize(model, videos, labels=labels, top_k=args.top_k, views=args.views,
                         progress=len(videos) > 1, skip_broken=True)
     print()

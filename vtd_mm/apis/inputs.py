@@ -5,6 +5,7 @@ from typing import List, Optional, Sequence, Union
 
 from ..datasets import load_class_names
 from ..datasets.annotation_list import annotation_entries
+from ..utils import OutputRefused, check_output
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.flv', '.mpg', '.mpeg')
 
@@ -52,3 +53,31 @@ def parse_labels(labels: Union[None, str, Sequence[str]]) -> Optional[List[str]]
         raise ValueError(f'the label set {names} has {len(names)} name(s): a video is '
                          'scored among at least 2 classes (e.g. --labels "dive,run").')
     return names
+
+
+CHECKPOINT_EXTENSIONS = ('.pth', '.pt', '.ckpt')
+
+
+def split_checkpoint(inputs: Sequence[str]):
+    """``[CHECKPOINT] VIDEO ...`` -> (checkpoint or None, videos): a first
+    item ending in .pth / .pt / .ckpt is the checkpoint."""
+    inputs = list(inputs)
+    if inputs and inputs[0].endswith(CHECKPOINT_EXTENSIONS):
+        return inputs[0], inputs[1:]
+    return None, inputs
+
+
+def refuse_existing_outputs(paths: Sequence[str], out_dir: str, overwrite: bool,
+                            inputs: Sequence[str]) -> None:
+    """Stop before any work when an output exists (unless ``overwrite``) or
+    would be written over one of the ``inputs``."""
+    existing = [p for p in paths if osp.exists(p)]
+    if existing and not overwrite:
+        raise SystemExit(f'{len(existing)} of the outputs exist in {out_dir} '
+                         f'({", ".join(existing[:3])}{", ..." if len(existing) > 3 else ""}): '
+                         'give another --out-dir, or --overwrite to replace them.')
+    for path in paths:
+        try:
+            check_output(path, list(inputs), overwrite=True)
+        except OutputRefused as err:
+            raise SystemExit(str(err))

@@ -1,4 +1,7 @@
-"""Drawing: frame strips with each frame's token and weight, annotated videos."""
+"""Drawing: frame strips with each frame's token and weight, annotated videos,
+timelines."""
 from .frame_strips import draw_strip, read_frames, save_frame_strip, write_annotated_video
+from .timeline_figure import draw_timeline
 
-__all__ = ['draw_strip', 'read_frames', 'save_frame_strip', 'write_annotated_video']
+__all__ = ['draw_strip', 'draw_timeline', 'read_frames', 'save_frame_strip',
+           'write_annotated_video']

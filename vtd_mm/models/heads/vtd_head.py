@@ -263,7 +263,9 @@ class VTDHead(BaseHead):
 
         Returns:
             dict: ``logits`` [B, K] (B = N * views), ``weights`` [B, T, K],
-            ``frame_tokens`` [B, T], ``video_token`` [B], ``fused`` [B, T, D].
+            ``frame_tokens`` [B, T], ``video_token`` [B], ``fused`` [B, T, D],
+            ``frame_logits`` [B, T, K] (each fused frame against the codebook,
+            at the logit scale: ``logits`` is their weighted mean).
         """
         f = self.frame_features(x, num_segs)
         codebook = self.text_encoder(self.class_names)
@@ -292,9 +294,10 @@ class VTDHead(BaseHead):
             fused = self.fusion(f, codebook[video_token].to(f.dtype)[:, None])
         with torch.autocast(device_type=f.device.type, enabled=False):
             cos = F.normalize(fused.to(dtype), dim=-1) @ c_unit.t()        # [B, T, K]
-            logits = self.logit_scale.to(dtype).exp() * (weights * cos).sum(1) / weights.sum(1)
+            frame_logits = self.logit_scale.to(dtype).exp() * cos
+            logits = (weights * frame_logits).sum(1) / weights.sum(1)
         return dict(logits=logits, weights=weights, frame_tokens=tokens,
-                    video_token=video_token, fused=fused)
+                    video_token=video_token, fused=fused, frame_logits=frame_logits)
 
     def loss(self, feats: Features, data_samples: Sequence, num_segs: Optional[int] = None,
              **kwargs) -> Dict:
