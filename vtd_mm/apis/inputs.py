@@ -3,7 +3,7 @@ import os
 import os.path as osp
 from typing import List, Optional, Sequence, Union
 
-from ..datasets import load_class_names
+from ..datasets import LABEL_DIR, load_class_names
 from ..datasets.annotation_list import annotation_entries
 from ..utils import OutputRefused, check_output
 
@@ -40,14 +40,18 @@ def parse_labels(labels: Union[None, str, Sequence[str]]) -> Optional[List[str]]
     """``'a,b,c'`` / a label file / a list -> names (None: the model's own).
 
     At least two names: over a single class every video scores 1.0. A string
-    that names no file but looks like a path is an error, not a class name.
+    that names no file but looks like a path is an error, not a class name; a
+    bare file name may be one of the shipped label files
+    (``'kinetics_400_labels.csv'``).
     """
     if labels is None:
         return None
     if isinstance(labels, str) and not osp.isfile(labels):
         if labels.endswith(('.txt', '.csv')) or ('/' in labels and ',' not in labels):
-            raise FileNotFoundError(f'label file not found: {labels}')
-        labels = [name.strip() for name in labels.split(',') if name.strip()]
+            if osp.basename(labels) != labels or not osp.isfile(osp.join(LABEL_DIR, labels)):
+                raise FileNotFoundError(f'label file not found: {labels}')
+        else:
+            labels = [name.strip() for name in labels.split(',') if name.strip()]
     names = load_class_names(labels)
     if len(names) < 2:
         raise ValueError(f'the label set {names} has {len(names)} name(s): a video is '

@@ -1,6 +1,6 @@
 """A timeline of a long video: which of the user's words happens when."""
 import copy
-from typing import Dict, List, Optional
+from typing import Dict, List, NamedTuple, Optional
 
 import numpy as np
 import torch
@@ -89,6 +89,80 @@ def segments_from_scores(scores: np.ndarray, starts: np.ndarray, ends: np.ndarra
     return out
 
 
+class FrameReadings(NamedTuple):
+    """What the model reads in every sampled frame of a video: ``scores``
+    [N, K] (class probabilities), ``similarity`` [N] (cosine to the nearest
+    class name), ``tokens`` [N] (class id each frame reads as), ``indices``,
+    ``starts``, ``ends`` [N] (video frame, its time span in s)."""
+    names: List[str]
+    scores: np.ndarray
+    similarity: np.ndarray
+    tokens: np.ndarray
+    indices: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    duration: float
+
+
+def frame_readings(model, path: str, names: List[str], sample_fps: float = 2.0,
+                   stride: Optional[int] = None, batch_size: int = 8,
+                   progress: bool = False) -> FrameReadings:
+    """Every sampled frame of ``path`` read against the label set ``names``
+    (already given to the model's head), window by window: see
+    :func:`video_timeline`."""
+    heads = label_set_heads(model)
+    if not heads:
+        raise ValueError('a timeline reads the frame tokens of a VTDHead; this model '
+                         f'has a {type(getattr(model, "cls_head", None)).__name__}.')
+    head = heads[0]
+    length = head.num_frames
+    if not length:
+        raise ValueError('the VTD head has no num_frames: set the frames per window in the '
+                         'config (model.cls_head.num_frames).')
+    windows = VideoWindows(path, length, sample_fps, stride or max(length // 2, 1))
+    pipeline = window_pipeline(model.cfg)
+    n = len(windows.indices)
+    sums = np.zeros((n, len(names)))
+    similarity, counts = np.zeros(n), np.zeros(n)
+    votes = np.zeros((n, len(names)), dtype=int)
+    scale = float(head.logit_scale.detach().exp())
+
+    def run(batch):
+        data = [pipeline(dict(imgs=list(w.frames), original_shape=w.frames.shape[1:3],
+                              img_shape=w.frames.shape[1:3], modality='RGB', num_clips=1,
+                              clip_len=length, label=-1, start_index=0,
+                              frame_inds=w.indices, filename=path)) for w in batch]
+        with torch.no_grad():
+            data = model.data_preprocessor(pseudo_collate(data), False)
+            feats, kwargs = model.extract_feat(data['inputs'], test_mode=True)
+            out = head.forward_details(feats, kwargs.get('num_segs'))
+        logits = out['frame_logits'].float()                                 # [B, T, K]
+        probs = logits.softmax(-1).double().numpy()
+        cos = (logits.max(-1).values / scale).double().numpy()               # [B, T]
+        for w, p, c, t in zip(batch, probs, cos, out['frame_tokens'].numpy()):
+            np.add.at(sums, w.positions, p)
+            np.add.at(similarity, w.positions, c)
+            np.add.at(counts, w.positions, 1)
+            np.add.at(votes, (w.positions, t), 1)
+
+    bar = ProgressBar(max(int(round(windows.duration)), 1)) if progress else None
+    done_s, batch = 0, []
+    for window in windows:
+        batch.append(window)
+        if len(batch) == batch_size:
+            run(batch)
+            batch = []
+        now = int(round(float(window.times[-1])))
+        if bar is not None and now > done_s:
+            bar.update(now - done_s)
+            done_s = now
+    if batch:
+        run(batch)
+    return FrameReadings(list(names), sums / counts[:, None], similarity / counts,
+                         votes.argmax(axis=1), windows.indices, windows.times,
+                         np.append(windows.times[1:], windows.duration), windows.duration)
+
+
 def video_timeline(model, path: str, labels=None, sample_fps: float = 2.0,
                    stride: Optional[int] = None, batch_size: int = 8, smooth: int = 3,
                    min_segment: float = 1.0, background: Optional[float] = None,
@@ -101,9 +175,10 @@ def video_timeline(model, path: str, labels=None, sample_fps: float = 2.0,
     after the fusion with the window's video token (the head's
     ``frame_logits``, softmax over the classes). A sampled frame gets the
     mean of its readings over the windows that hold it, and the class name it
-    reads as (its token, by majority over those windows). :func:`segments_from_scores` turns the
-    frame scores into segments. Decoding is streamed (:class:`VideoWindows`):
-    memory does not grow with the video's length.
+    reads as (its token, by majority over those windows). Decoding is
+    streamed (:class:`~vtd_mm.datasets.video_windows.VideoWindows`): memory
+    does not grow with the video's length. :func:`segments_from_scores`
+    turns the readings into segments.
 
     Args:
         model: a recognizer with a VTD head (:func:`vtd_mm.apis.init_recognizer`).
@@ -120,70 +195,17 @@ def video_timeline(model, path: str, labels=None, sample_fps: float = 2.0,
     Returns:
         dict: ``video``, ``duration`` (s), ``sample_fps``, ``label_set``,
         ``frames`` (per sampled frame ``index``, ``time``, ``label``, ``score``,
-        ``similarity``, ``token``) and ``segments`` (``start``, ``end``, ``label`` or None,
-        ``score``).
+        ``similarity``, ``token``) and ``segments`` (``start``, ``end``,
+        ``label`` or None, ``score``).
     """
-    heads = label_set_heads(model)
-    if not heads:
-        raise ValueError('video_timeline reads the frame tokens of a VTDHead; this model '
-                         f'has a {type(getattr(model, "cls_head", None)).__name__}.')
-    length = heads[0].num_frames
-    if not length:
-        raise ValueError('the VTD head has no num_frames: set the frames per window in the '
-                         'config (model.cls_head.num_frames).')
-    windows = VideoWindows(path, length, sample_fps, stride or max(length // 2, 1))
-    pipeline = window_pipeline(model.cfg)
-    n = len(windows.indices)
     with label_set(model, parse_labels(labels)) as names:
-        sums = np.zeros((n, len(names)))
-        similarity, counts = np.zeros(n), np.zeros(n)
-        votes = np.zeros((n, len(names)), dtype=int)
-        bar = ProgressBar(max(int(round(windows.duration)), 1)) if progress else None
-        done_s = 0
-
-        def run(batch):
-            data = [pipeline(dict(imgs=list(w.frames), original_shape=w.frames.shape[1:3],
-                                  img_shape=w.frames.shape[1:3], modality='RGB', num_clips=1,
-                                  clip_len=length, label=-1, start_index=0,
-                                  frame_inds=w.indices, filename=path)) for w in batch]
-            with torch.no_grad():
-                data = model.data_preprocessor(pseudo_collate(data), False)
-                feats, kwargs = model.extract_feat(data['inputs'], test_mode=True)
-                out = heads[0].forward_details(feats, kwargs.get('num_segs'))
-            logits = out['frame_logits'].float()                             # [B, T, K]
-            probs = logits.softmax(-1).double().numpy()
-            scale = float(heads[0].logit_scale.detach().exp())
-            cos = (logits.max(-1).values / scale).double().numpy()
-            tokens = out['frame_tokens'].numpy()                              # [B, T]
-            for w, p, c, t in zip(batch, probs, cos, tokens):
-                np.add.at(sums, w.positions, p)
-                np.add.at(similarity, w.positions, c)
-                np.add.at(counts, w.positions, 1)
-                np.add.at(votes, (w.positions, t), 1)
-
-        batch = []
-        for window in windows:
-            batch.append(window)
-            if len(batch) == batch_size:
-                run(batch)
-                batch = []
-            if bar is not None:
-                now = int(round(float(window.times[-1])))
-                if now > done_s:
-                    bar.update(now - done_s)
-                    done_s = now
-        if batch:
-            run(batch)
-        scores, similarity = sums / counts[:, None], similarity / counts
-        starts = windows.times
-        ends = np.append(windows.times[1:], windows.duration)
-        segments = segments_from_scores(scores, starts, ends, names, smooth, min_segment,
-                                        background, similarity)
-        frames = [dict(index=int(i), time=round(float(t), 3), label=names[int(k)],
-                       score=round(float(scores[j, k]), 4),
-                       similarity=round(float(similarity[j]), 4),
-                       token=names[int(votes[j].argmax())])
-                  for j, (i, t, k) in enumerate(zip(windows.indices, windows.times,
-                                                    scores.argmax(axis=1)))]
-    return dict(video=path, duration=round(windows.duration, 3), sample_fps=sample_fps,
-                label_set=list(names), frames=frames, segments=segments)
+        r = frame_readings(model, path, names, sample_fps, stride, batch_size, progress)
+    segments = segments_from_scores(r.scores, r.starts, r.ends, r.names, smooth, min_segment,
+                                    background, r.similarity)
+    best = r.scores.argmax(axis=1)
+    frames = [dict(index=int(r.indices[j]), time=round(float(r.starts[j]), 3),
+                   label=r.names[int(best[j])], score=round(float(r.scores[j, best[j]]), 4),
+                   similarity=round(float(r.similarity[j]), 4), token=r.names[int(r.tokens[j])])
+              for j in range(len(best))]
+    return dict(video=path, duration=round(r.duration, 3), sample_fps=sample_fps,
+                label_set=r.names, frames=frames, segments=segments)

@@ -20,7 +20,8 @@ def draw_timeline(timeline: Dict, path: str, thumbnails: int = 8,
     picks = np.linspace(0, len(frames) - 1, min(thumbnails, len(frames))).round().astype(int)
     images = read_frames(timeline['video'], [frames[i]['index'] for i in picks])
     names = timeline['label_set']
-    colours = plt.get_cmap('tab20')
+    # tab20 without its two greys: background is drawn hatched
+    palette = [c for i, c in enumerate(plt.get_cmap('tab20').colors) if i not in (14, 15)]
     rows = 3 if truth is not None else 2
     fig = plt.figure(figsize=(max(8.0, 1.2 * len(picks)), 1.6 + 0.5 * rows))
     grid = fig.add_gridspec(rows, len(picks), height_ratios=[3] + [1] * (rows - 1))
@@ -34,9 +35,12 @@ def draw_timeline(timeline: Dict, path: str, thumbnails: int = 8,
         ax = fig.add_subplot(grid[row, :])
         for s in segments:
             label = s['label']
-            colour = (0.85, 0.85, 0.85) if label is None else colours(names.index(label) % 20
-                                                                      if label in names else 19)
-            ax.barh(0, s['end'] - s['start'], left=s['start'], color=colour, edgecolor='white')
+            if label is None:
+                style = dict(color='white', hatch='///', edgecolor=(0.6, 0.6, 0.6))
+            else:
+                index = names.index(label) if label in names else len(palette) - 1
+                style = dict(color=palette[index % len(palette)], edgecolor='white')
+            ax.barh(0, s['end'] - s['start'], left=s['start'], **style)
             if s['end'] - s['start'] > 0.06 * timeline['duration']:  # room for the words
                 ax.text((s['start'] + s['end']) / 2, 0, '-' if label is None else label,
                         ha='center', va='center', fontsize=7)

@@ -1,0 +1,37 @@
+"""The timeline's evaluation on the demo world and its memory benchmark run
+end to end (tiny sizes) and report what they measure."""
+import os
+import sys
+
+import pytest
+
+from ..paths import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, 'tools', 'demo'))
+sys.path.insert(0, os.path.join(ROOT, 'tools', 'analysis'))
+import benchmark_timeline  # noqa: E402
+import timeline_eval  # noqa: E402
+
+
+def test_timeline_eval_reports_each_variant(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)  # the demo configs by their repository path
+    monkeypatch.setenv('VTD_DEMO_DATA', str(tmp_path / 'world'))  # restored afterwards
+    rows = timeline_eval.main(['--data', str(tmp_path / 'world'), '--work-dir',
+                               str(tmp_path / 'wd'), '--videos', '1', '--val-videos', '1',
+                               '--epochs', '2', '--videos-per-class', '2', '1', '1'])
+    assert [r[0] for r in rows] == list(timeline_eval.VARIANT_NAMES)
+    for variant, threshold, accuracy, f1 in rows:
+        assert threshold in timeline_eval.THRESHOLDS and 0 <= accuracy <= 1
+        assert set(f1) == set(timeline_eval.IOUS) and all(0 <= v <= 1 for v in f1.values())
+        # F1 can only fall as the IoU threshold rises
+        assert f1[0.1] >= f1[0.25] >= f1[0.5]
+    assert sorted(p for p in os.listdir(tmp_path / 'wd') if p.endswith('.png')) == [
+        'timeline_VTD-CLIP.png', 'timeline_frozen_zero-shot.png',
+        'timeline_prompt_tuning_uniform_average.png']
+    assert '| VTD-CLIP |' in capsys.readouterr().out
+
+
+def test_timeline_memory_benchmark_runs(tmp_path):
+    (row, ) = benchmark_timeline.main(['--minutes', '0.1', '--folder', str(tmp_path)])
+    assert row['duration'] == pytest.approx(6, abs=0.1) and row['frames'] == 12
+    assert row['peak_mib'] >= row['model_mib'] > 0
