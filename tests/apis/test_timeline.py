@@ -8,13 +8,10 @@ import sys
 import decord
 import numpy as np
 import pytest
-from mmengine.config import Config
 
-from vtd_mm.apis import frozen_clip_options, init_recognizer, segments_from_scores, video_timeline
+from vtd_mm.apis import segments_from_scores, video_timeline
 from vtd_mm.datasets import BrokenVideoError
 from vtd_mm.datasets.video_windows import VideoWindows
-from vtd_mm.demo.dataset import write_mp4
-from vtd_mm.demo.long_video import long_video
 from vtd_mm.evaluation.segmentation import frame_accuracy, runs, segment_f1
 
 from ..paths import ROOT
@@ -22,23 +19,7 @@ from ..paths import ROOT
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
 import timeline as timeline_tool  # noqa: E402
 
-DEMO_CFG = os.path.join(ROOT, 'configs', 'demo', 'vtd_demo_full.py')
-WORDS = ['red circle', 'blue square', 'green triangle', 'yellow star', 'white circle']
-
-
-@pytest.fixture(scope='module')
-def long_clip(tmp_path_factory):
-    """A 8 fps video: red circle, blue square, green triangle, each 4-8 s and
-    followed by 1.5-3 s of blank or noise frames; and its true segments."""
-    frames, truth = long_video(WORDS[:3], np.random.default_rng(1), fps=8, gap_s=(1.5, 3.0))
-    path = str(tmp_path_factory.mktemp('long') / 'long.mp4')
-    write_mp4(path, frames, fps=8)
-    return path, truth, len(frames)
-
-
-@pytest.fixture(scope='module')
-def zero_shot_model():
-    return init_recognizer(DEMO_CFG, cfg_options=frozen_clip_options(Config.fromfile(DEMO_CFG)))
+from .conftest import DEMO_CFG, WORDS
 
 
 def test_windows_cover_every_sampled_frame_once_decoded(long_clip):

@@ -1,6 +1,6 @@
 """A timeline of a long video: which of the user's words happens when."""
 import copy
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import torch
@@ -104,38 +104,66 @@ class FrameReadings(NamedTuple):
     duration: float
 
 
+def vtd_head_of(model):
+    """The VTD head of ``model`` (one whose label set can change), and its
+    frames per window."""
+    heads = label_set_heads(model)
+    if not heads:
+        raise ValueError('this reads the frames of a VTDHead; the model has a '
+                         f'{type(getattr(model, "cls_head", None)).__name__}.')
+    if not heads[0].num_frames:
+        raise ValueError('the VTD head has no num_frames: set the frames per window in the '
+                         'config (model.cls_head.num_frames).')
+    return heads[0], heads[0].num_frames
+
+
+def run_windows(model, windows: VideoWindows, batch_size: int, progress: bool = False
+                ) -> Iterator[Tuple[List, Dict]]:
+    """Batches of windows of ``windows`` through ``model``: yields the
+    windows and the VTD head's :meth:`forward_details` of them (one view
+    per window)."""
+    head, length = vtd_head_of(model)
+    pipeline = window_pipeline(model.cfg)
+    bar = ProgressBar(max(int(round(windows.duration)), 1)) if progress else None
+    done_s, batch = 0, []
+
+    def run(batch):
+        data = [pipeline(dict(imgs=list(w.frames), original_shape=w.frames.shape[1:3],
+                              img_shape=w.frames.shape[1:3], modality='RGB', num_clips=1,
+                              clip_len=length, label=-1, start_index=0,
+                              frame_inds=w.indices, filename=windows.path)) for w in batch]
+        with torch.no_grad():
+            data = model.data_preprocessor(pseudo_collate(data), False)
+            feats, kwargs = model.extract_feat(data['inputs'], test_mode=True)
+            return batch, head.forward_details(feats, kwargs.get('num_segs'))
+
+    for window in windows:
+        batch.append(window)
+        if len(batch) == batch_size:
+            yield run(batch)
+            batch = []
+        now = int(round(float(window.times[-1])))
+        if bar is not None and now > done_s:
+            bar.update(now - done_s)
+            done_s = now
+    if batch:
+        yield run(batch)
+
+
 def frame_readings(model, path: str, names: List[str], sample_fps: float = 2.0,
                    stride: Optional[int] = None, batch_size: int = 8,
                    progress: bool = False) -> FrameReadings:
     """Every sampled frame of ``path`` read against the label set ``names``
     (already given to the model's head), window by window: see
     :func:`video_timeline`."""
-    heads = label_set_heads(model)
-    if not heads:
-        raise ValueError('a timeline reads the frame tokens of a VTDHead; this model '
-                         f'has a {type(getattr(model, "cls_head", None)).__name__}.')
-    head = heads[0]
-    length = head.num_frames
-    if not length:
-        raise ValueError('the VTD head has no num_frames: set the frames per window in the '
-                         'config (model.cls_head.num_frames).')
+    head, length = vtd_head_of(model)
     windows = VideoWindows(path, length, sample_fps, stride or max(length // 2, 1))
-    pipeline = window_pipeline(model.cfg)
     n = len(windows.indices)
     sums = np.zeros((n, len(names)))
     similarity, counts = np.zeros(n), np.zeros(n)
     votes = np.zeros((n, len(names)), dtype=int)
     scale = float(head.logit_scale.detach().exp())
-
-    def run(batch):
-        data = [pipeline(dict(imgs=list(w.frames), original_shape=w.frames.shape[1:3],
-                              img_shape=w.frames.shape[1:3], modality='RGB', num_clips=1,
-                              clip_len=length, label=-1, start_index=0,
-                              frame_inds=w.indices, filename=path)) for w in batch]
-        with torch.no_grad():
-            data = model.data_preprocessor(pseudo_collate(data), False)
-            feats, kwargs = model.extract_feat(data['inputs'], test_mode=True)
-            out = head.forward_details(feats, kwargs.get('num_segs'))
+    for batch, out in run_windows(model, windows, batch_size, progress):
         logits = out['frame_logits'].float()                                 # [B, T, K]
         probs = logits.softmax(-1).double().numpy()
         cos = (logits.max(-1).values / scale).double().numpy()               # [B, T]
@@ -144,20 +172,6 @@ def frame_readings(model, path: str, names: List[str], sample_fps: float = 2.0,
             np.add.at(similarity, w.positions, c)
             np.add.at(counts, w.positions, 1)
             np.add.at(votes, (w.positions, t), 1)
-
-    bar = ProgressBar(max(int(round(windows.duration)), 1)) if progress else None
-    done_s, batch = 0, []
-    for window in windows:
-        batch.append(window)
-        if len(batch) == batch_size:
-            run(batch)
-            batch = []
-        now = int(round(float(window.times[-1])))
-        if bar is not None and now > done_s:
-            bar.update(now - done_s)
-            done_s = now
-    if batch:
-        run(batch)
     return FrameReadings(list(names), sums / counts[:, None], similarity / counts,
                          votes.argmax(axis=1), windows.indices, windows.times,
                          np.append(windows.times[1:], windows.duration), windows.duration)

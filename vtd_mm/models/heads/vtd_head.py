@@ -263,9 +263,10 @@ class VTDHead(BaseHead):
 
         Returns:
             dict: ``logits`` [B, K] (B = N * views), ``weights`` [B, T, K],
-            ``frame_tokens`` [B, T], ``video_token`` [B], ``fused`` [B, T, D],
-            ``frame_logits`` [B, T, K] (each fused frame against the codebook,
-            at the logit scale: ``logits`` is their weighted mean).
+            ``frame_tokens`` [B, T], ``video_token`` [B], ``frames`` [B, T, D]
+            (the frame features, see :meth:`frame_features`), ``fused``
+            [B, T, D], ``frame_logits`` [B, T, K] (each fused frame against the
+            codebook, at the logit scale: ``logits`` is their weighted mean).
         """
         f = self.frame_features(x, num_segs)
         codebook = self.text_encoder(self.class_names)
@@ -297,7 +298,7 @@ class VTDHead(BaseHead):
             frame_logits = self.logit_scale.to(dtype).exp() * cos
             logits = (weights * frame_logits).sum(1) / weights.sum(1)
         return dict(logits=logits, weights=weights, frame_tokens=tokens,
-                    video_token=video_token, fused=fused, frame_logits=frame_logits)
+                    video_token=video_token, frames=f, fused=fused, frame_logits=frame_logits)
 
     def loss(self, feats: Features, data_samples: Sequence, num_segs: Optional[int] = None,
              **kwargs) -> Dict:
