@@ -10,6 +10,7 @@ from ..paths import ROOT
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'demo'))
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'analysis'))
 import benchmark_timeline  # noqa: E402
+import search_eval  # noqa: E402
 import timeline_eval  # noqa: E402
 
 
@@ -35,3 +36,18 @@ def test_timeline_memory_benchmark_runs(tmp_path):
     (row, ) = benchmark_timeline.main(['--minutes', '0.1', '--folder', str(tmp_path)])
     assert row['duration'] == pytest.approx(6, abs=0.1) and row['frames'] == 12
     assert row['peak_mib'] >= row['model_mib'] > 0
+
+
+def test_search_eval_reports_recall_map_latency_size(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv('VTD_DEMO_DATA', str(tmp_path / 'world'))  # restored afterwards
+    row = search_eval.main(['--data', str(tmp_path / 'world'), '--work-dir', str(tmp_path / 'wd'),
+                            '--videos-per-class', '1', '1', '1'])
+    assert row['videos'] == 24 and row['clips'] == 48
+    assert 0 <= row['recall1'] <= row['recall5'] <= 1 and 0 < row['map'] <= 1
+    assert row['latency_ms'] > 0 and row['mib_per_hour'] > 0
+
+
+def test_average_precision_by_hand():
+    assert search_eval.average_precision([True, False, True]) == (1 + 2 / 3) / 2
+    assert search_eval.average_precision([False, False]) == 0

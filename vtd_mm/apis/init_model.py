@@ -78,13 +78,14 @@ def init_recognizer(config: Union[str, Path, Config], checkpoint: Optional[str] 
 
 def model_for_words(config: Union[str, Path], checkpoint: Optional[str], labels,
                     device: Union[str, torch.device] = 'cpu',
-                    cfg_options: Optional[dict] = None) -> torch.nn.Module:
+                    cfg_options: Optional[dict] = None,
+                    require_labels: bool = True) -> torch.nn.Module:
     """The model the inference tools run: ``checkpoint``'s, or without one
     the frozen CLIP of the config, zero-shot on ``labels`` (which it then
-    needs; see :func:`frozen_clip_options`)."""
+    needs, unless ``require_labels`` is False; see :func:`frozen_clip_options`)."""
     options = dict(cfg_options or {})
     if checkpoint is None:
-        if labels is None:
+        if labels is None and require_labels:
             raise SystemExit('no checkpoint: give the class names to choose from, '
                              'with --labels "a,b,c" or --label-file FILE')
         options = dict(frozen_clip_options(Config.fromfile(str(config))), **options)
