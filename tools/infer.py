@@ -4,6 +4,8 @@
         [--labels "a,b,c" | --label-file FILE] [--top-k 5] [--views N]
         [--out-dir DIR] [--mp4] [--data-prefix DIR] [--device cpu]
         [--cfg-options key=value ...]
+    python tools/infer.py CONFIG [CHECKPOINT] --stream SOURCE [--labels ... | --label-file ...]
+        [--sample-fps 4] [--stride N] [--max-frames N] [--show] [--out-dir DIR [--mp4]]
 
 Without CHECKPOINT the frozen CLIP of the config runs zero-shot on the words
 given with --labels (the untrained prompts and fusion are left out; see
@@ -15,22 +17,36 @@ video and, with --mp4, an annotated copy of each video. Videos of any size and
 length: the config's test pipeline samples, resizes and crops. A video that
 cannot be decoded is named and skipped (its entry in results.json holds the
 error) and the exit status is 1.
+
+--stream SOURCE (a camera index such as 0, a stream URL, or a video file played
+as a stream) keeps a rolling window of the model's frames sampled at
+--sample-fps and, every --stride sampled frames, prints the current top words
+and the token of each frame of the window; --show draws them live in a window
+(q quits), --out-dir writes stream.jsonl (one line per step) and, with --mp4,
+stream.mp4 (the stream with the words drawn), each when the stream ends.
 """
 import argparse
 import json
+import os
 import os.path as osp
 import sys
+import tempfile
+
+import cv2
 
 from vtd_mm.apis import (
     collect_videos,
     draw_strip,
     format_result,
+    label_set,
     model_for_words,
+    parse_labels,
     recognize,
     refuse_existing_outputs,
     split_checkpoint,
     write_annotated_video,
 )
+from vtd_mm.apis.stream import draw_stream_frame, stream_results
 from vtd_mm.engine import KeyValueAction
 from vtd_mm.utils import write_atomically
 
@@ -40,9 +56,16 @@ CHECKPOINT_EXTENSIONS = ('.pth', '.pt', '.ckpt')
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('config', help='config file')
-    p.add_argument('inputs', nargs='+', metavar='[CHECKPOINT] VIDEO|DIR|LIST',
+    p.add_argument('inputs', nargs='*', metavar='[CHECKPOINT] VIDEO|DIR|LIST',
                    help='an optional checkpoint (.pth), then video files, folders of '
                    'videos or annotation lists (.txt)')
+    p.add_argument('--stream', metavar='SOURCE',
+                   help='a camera index, stream URL or video file read as a live stream')
+    p.add_argument('--sample-fps', type=float, default=4.0, help='--stream: frames read per s')
+    p.add_argument('--stride', type=int, help='--stream: sampled frames between two scorings '
+                   '(default: half a window)')
+    p.add_argument('--max-frames', type=int, help='--stream: stop after this many frames')
+    p.add_argument('--show', action='store_true', help='--stream: draw the stream live')
     labels = p.add_mutually_exclusive_group()
     labels.add_argument('--labels', help='comma-separated class names, e.g. "dive,run,ride a bike"')
     labels.add_argument('--label-file', help='label file (.txt one name per line, or id,name .csv)')
@@ -58,8 +81,14 @@ def parse_args(argv=None):
                    help='override config settings, key=value')
     args = p.parse_args(argv)
     args.checkpoint, args.inputs = split_checkpoint(args.inputs)
-    if not args.inputs:
-        p.error('no videos given after the checkpoint')
+    if args.stream is not None and args.inputs:
+        p.error('--stream reads one source: give no videos besides it')
+    if args.stream is None and not args.inputs:
+        p.error('no videos given (after the checkpoint), and no --stream')
+    for name in ('sample_fps', 'stride', 'max_frames'):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            p.error(f'--{name.replace("_", "-")} must be positive, got {value}')
     if args.mp4 and not args.out_dir:
         p.error('--mp4 needs --out-dir')
     if args.top_k < 1:
@@ -81,8 +110,90 @@ def output_paths(args, videos):
     return paths
 
 
+class GrowingFile:
+    """A file written while the stream runs, under a temporary name beside
+    ``path``; :meth:`finish` renames it to ``path``, :meth:`discard` removes it."""
+
+    def __init__(self, path):
+        fd, self.tmp = tempfile.mkstemp(dir=osp.dirname(osp.abspath(path)) or '.',
+                                        prefix=f'.{osp.basename(path)}.',
+                                        suffix='.part' + osp.splitext(path)[1])
+        os.close(fd)
+        self.path = path
+
+    def finish(self):
+        os.replace(self.tmp, self.path)
+
+    def discard(self):
+        if osp.exists(self.tmp):
+            os.remove(self.tmp)
+
+
+def stream(args):
+    """--stream: results of a rolling window, printed, drawn and logged; the
+    log and the drawn video grow on disk (memory stays flat) under temporary
+    names, renamed when the stream ends."""
+    paths = {}
+    if args.out_dir:
+        os.makedirs(args.out_dir, exist_ok=True)
+        paths['jsonl'] = osp.join(args.out_dir, 'stream.jsonl')
+        if args.mp4:
+            paths['mp4'] = osp.join(args.out_dir, 'stream.mp4')
+    inputs = [args.config] + ([args.stream] if osp.exists(args.stream) else [])
+    refuse_existing_outputs(list(paths.values()), args.out_dir, args.overwrite, inputs)
+    labels = args.labels if args.labels is not None else args.label_file
+    model = model_for_words(args.config, args.checkpoint, labels, args.device, args.cfg_options)
+    files = {k: GrowingFile(p) for k, p in paths.items()}
+    log = open(files['jsonl'].tmp, 'w') if 'jsonl' in files else None
+    writer, results = None, []
+
+    def on_frame(frame, latest):
+        nonlocal writer
+        if not (args.show or 'mp4' in files):
+            return
+        picture = draw_stream_frame(frame, latest)
+        if 'mp4' in files:
+            if writer is None:
+                h, w = picture.shape[:2]
+                writer = cv2.VideoWriter(files['mp4'].tmp, cv2.VideoWriter_fourcc(*'mp4v'), 25,
+                                         (w, h))
+            writer.write(cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+        if args.show:
+            cv2.imshow('vtd_mm stream', cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+            if cv2.waitKey(1) & 0xFF == ord('q'):
+                raise KeyboardInterrupt
+
+    try:
+        with label_set(model, parse_labels(labels)):
+            for result in stream_results(model, args.stream, args.sample_fps, args.stride,
+                                         args.top_k, args.max_frames, on_frame):
+                results.append(result)
+                if log is not None:
+                    log.write(json.dumps(result) + '\n')
+                    log.flush()
+                print(f"{result['time']:8.2f} s  "
+                      + ', '.join(f'{n} {p:.2f}' for n, p in result['top_k'])
+                      + '  | frames: ' + ', '.join(result['tokens']), flush=True)
+    except KeyboardInterrupt:
+        print('stopped')
+    except BaseException:
+        for f in files.values():
+            f.discard()
+        raise
+    finally:
+        if log is not None:
+            log.close()
+        if writer is not None:
+            writer.release()
+    for f in files.values():
+        f.finish()
+    return results
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.stream is not None:
+        return stream(args)
     videos = collect_videos(args.inputs, args.data_prefix)
     paths = output_paths(args, videos) if args.out_dir else {}
     # before the model runs
@@ -126,4 +237,4 @@ def main(argv=None):
 
 if __name__ == '__main__':
     # exit status 1 where a video was skipped: its results are missing
-    sys.exit(1 if any('error' in r for r in main()) else 0)
+    sys.exit(1 if any('error' in r for r in main() or []) else 0)

@@ -117,37 +117,40 @@ def vtd_head_of(model):
     return heads[0], heads[0].num_frames
 
 
+def forward_windows(model, windows: List, source: str, pipeline=None) -> Dict:
+    """The VTD head's :meth:`forward_details` of ``windows`` (each one view of
+    the model's ``num_frames`` frames [T, H, W, 3] RGB) from ``source``."""
+    head, length = vtd_head_of(model)
+    pipeline = pipeline or window_pipeline(model.cfg)
+    data = [pipeline(dict(imgs=list(w.frames), original_shape=w.frames.shape[1:3],
+                          img_shape=w.frames.shape[1:3], modality='RGB', num_clips=1,
+                          clip_len=length, label=-1, start_index=0,
+                          frame_inds=w.indices, filename=source)) for w in windows]
+    with torch.no_grad():
+        data = model.data_preprocessor(pseudo_collate(data), False)
+        feats, kwargs = model.extract_feat(data['inputs'], test_mode=True)
+        return head.forward_details(feats, kwargs.get('num_segs'))
+
+
 def run_windows(model, windows: VideoWindows, batch_size: int, progress: bool = False
                 ) -> Iterator[Tuple[List, Dict]]:
     """Batches of windows of ``windows`` through ``model``: yields the
     windows and the VTD head's :meth:`forward_details` of them (one view
     per window)."""
-    head, length = vtd_head_of(model)
     pipeline = window_pipeline(model.cfg)
     bar = ProgressBar(max(int(round(windows.duration)), 1)) if progress else None
     done_s, batch = 0, []
-
-    def run(batch):
-        data = [pipeline(dict(imgs=list(w.frames), original_shape=w.frames.shape[1:3],
-                              img_shape=w.frames.shape[1:3], modality='RGB', num_clips=1,
-                              clip_len=length, label=-1, start_index=0,
-                              frame_inds=w.indices, filename=windows.path)) for w in batch]
-        with torch.no_grad():
-            data = model.data_preprocessor(pseudo_collate(data), False)
-            feats, kwargs = model.extract_feat(data['inputs'], test_mode=True)
-            return batch, head.forward_details(feats, kwargs.get('num_segs'))
-
     for window in windows:
         batch.append(window)
         if len(batch) == batch_size:
-            yield run(batch)
+            yield batch, forward_windows(model, batch, windows.path, pipeline)
             batch = []
         now = int(round(float(window.times[-1])))
         if bar is not None and now > done_s:
             bar.update(now - done_s)
             done_s = now
     if batch:
-        yield run(batch)
+        yield batch, forward_windows(model, batch, windows.path, pipeline)
 
 
 def frame_readings(model, path: str, names: List[str], sample_fps: float = 2.0,
