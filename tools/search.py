@@ -2,6 +2,7 @@
 
     python tools/search.py index CONFIG [CHECKPOINT] VIDEO|DIR|LIST [...] --out INDEX
         [--sample-fps 2] [--stride N] [--batch-size 8] [--video-root DIR] [--device cpu]
+        [--launcher none|pytorch|slurm]
     python tools/search.py query INDEX "words" [--top-k 5] [--thumbnails DIR] [--device cpu]
 
 index: embeds clips of the model's num_frames frames (sampled at --sample-fps,
@@ -9,13 +10,21 @@ every --stride sampled frames; default one clip after the other) of every video
 with the vision tower (a checkpoint's prompts, or the config's frozen CLIP) and
 stores them in a FAISS index folder. Run again on the same INDEX to add new and
 changed videos; entries of deleted files are dropped; an index made with
-another model is refused. query: embeds the words with the same model's text
-tower and prints the best moments (video, start, end, cosine similarity); with
---thumbnails, a PNG of each moment's middle frame.
+another model is refused. With --launcher pytorch (torchrun) or slurm (srun),
+each process embeds its share of the new and changed videos into
+INDEX/shards/, and the process of rank 0 waits for every share and merges
+them into INDEX (a shared file system is assumed).
+
+query: embeds the words with the same model's text tower and prints the best
+moments (video, start, end, cosine similarity); with --thumbnails, a PNG of
+each moment's middle frame.
 """
 import argparse
+import os
 import os.path as osp
+import shutil
 import sys
+import time
 
 import cv2
 import decord
@@ -23,7 +32,7 @@ import decord
 from vtd_mm.apis import collect_videos, model_for_words, split_checkpoint
 from vtd_mm.apis.search import SearchIndexError, VideoSearchIndex, query_embedding
 from vtd_mm.engine import KeyValueAction
-from vtd_mm.utils import write_atomically
+from vtd_mm.utils import launcher_rank, write_atomically
 from vtd_mm.visualization import read_frames
 
 
@@ -41,6 +50,10 @@ def parse_args(argv=None):
                      help='folder the paths of a list are relative to')
     idx.add_argument('--device', default='cpu')
     idx.add_argument('--cfg-options', nargs='+', action=KeyValueAction)
+    idx.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
+                     help='split the videos over the processes of a launcher')
+    idx.add_argument('--wait', type=float, default=3600,
+                     help='seconds rank 0 waits for the other shares')
     qry = sub.add_parser('query', help='search an index with words')
     qry.add_argument('index', help='the index folder')
     qry.add_argument('words', help='what to look for, e.g. "a dog catching a frisbee"')
@@ -61,18 +74,33 @@ def parse_args(argv=None):
     return args
 
 
+def world(launcher):
+    """(rank, processes) as the launcher sets them in the environment."""
+    if launcher == 'none':
+        return 0, 1
+    size = os.environ.get('SLURM_NTASKS' if launcher == 'slurm' else 'WORLD_SIZE', '1')
+    return launcher_rank(launcher), int(size)
+
+
 def index(args):
     videos = collect_videos(args.inputs, args.data_prefix)
     # without a checkpoint the frozen CLIP: no label set is needed to embed clips
     model = model_for_words(args.config, args.checkpoint, None, args.device, args.cfg_options,
                             require_labels=False)
-    if osp.exists(osp.join(args.out, 'meta.json')):
+    existing = osp.exists(osp.join(args.out, 'meta.json'))
+    if existing:
         store = VideoSearchIndex.open(args.out)
         store.check_model(model)
     else:
         store = VideoSearchIndex.create(args.out, model, args.config, args.checkpoint,
                                         args.sample_fps, args.stride)
-    done = store.update(model, videos, args.batch_size, progress=True)
+    rank, size = world(args.launcher)
+    if size == 1:
+        done = store.update(model, videos, args.batch_size, progress=True)
+    else:
+        done = sharded_update(args, store, model, videos, rank, size)
+        if rank != 0:
+            return done
     store.save()
     hours = sum(v['duration'] for v in store.meta['videos'].values()) / 3600
     print(f"\n{args.out}: {len(store.meta['videos'])} videos ({60 * hours:.1f} min), "
@@ -80,6 +108,42 @@ def index(args):
               f'{len(v)} {k}' for k, v in done.items()))
     for s in done['skipped']:
         print(f"  skipped {s['video']}: {s['error']}", file=sys.stderr)
+    return done
+
+
+def sharded_update(args, store, model, videos, rank, size):
+    """This process's share (every size-th pending video from its rank) into
+    INDEX/shards/rank_R-of-N; rank 0 then merges every share into ``store``."""
+    pending = store.pending(videos)
+    shards = [osp.join(args.out, 'shards', f'rank_{r}-of-{size}') for r in range(size)]
+    mine = VideoSearchIndex.create(shards[rank], model, args.config, args.checkpoint,
+                                   store.meta['sample_fps'], store.meta['stride'])
+    done = mine.update(model, pending[rank::size], args.batch_size, progress=True)
+    mine.meta['skipped'] = done['skipped']
+    mine.save()
+    print(f'rank {rank} of {size}: {len(pending[rank::size])} of {len(pending)} videos to embed '
+          f'-> {shards[rank]}', flush=True)
+    if rank != 0:
+        return done
+    deadline = time.time() + args.wait
+    while not all(osp.exists(osp.join(s, 'meta.json')) for s in shards):
+        if time.time() > deadline:
+            missing = [s for s in shards if not osp.exists(osp.join(s, 'meta.json'))]
+            raise SystemExit(f'waited {args.wait:.0f} s for {missing}: a process of the launcher '
+                             'did not finish; run again (videos already merged are kept).')
+        time.sleep(1)
+    pending_paths = set(map(osp.abspath, pending))
+    done = dict(added=[], updated=[],
+                unchanged=[v for v in map(osp.abspath, videos) if v not in pending_paths],
+                dropped=store.drop_missing(), skipped=[])
+    for folder in shards:
+        shard = VideoSearchIndex.open(folder)
+        for path in shard.meta['videos']:
+            done['updated' if path in store.meta['videos'] else 'added'].append(path)
+        store.merge(shard)
+        done['skipped'] += shard.meta.get('skipped', [])
+    store.save()
+    shutil.rmtree(osp.join(args.out, 'shards'))
     return done
 
 

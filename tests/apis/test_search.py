@@ -124,3 +124,36 @@ def test_search_tool(folder, tmp_path, capsys):
     with pytest.raises(SystemExit):
         search_tool.main(['query', index, '  '])
     assert 'an empty query' in capsys.readouterr().err
+
+
+def test_sharded_index_equals_one_process(folder, tmp_path, monkeypatch):
+    """Two processes of a launcher (RANK / WORLD_SIZE as torchrun sets them), run
+    one after the other here and side by side below: the merged index holds the
+    same videos and vectors as one process's."""
+    write_class_video(folder / 'yellow_star.mp4', 'yellow star', 7)
+    single = str(tmp_path / 'single')
+    search_tool.main(['index', DEMO_CFG, str(folder), '--out', single, '--sample-fps', '4'])
+    sharded = str(tmp_path / 'sharded')
+    monkeypatch.setenv('WORLD_SIZE', '2')
+    for rank in ('1', '0'):  # rank 0 merges once every share is there
+        monkeypatch.setenv('RANK', rank)
+        done = search_tool.main(['index', DEMO_CFG, str(folder), '--out', sharded,
+                                 '--sample-fps', '4', '--launcher', 'pytorch'])
+    assert len(done['added']) == 4 and not os.path.exists(os.path.join(sharded, 'shards'))
+    a, b = VideoSearchIndex.open(single), VideoSearchIndex.open(sharded)
+    assert sorted(a.meta['videos']) == sorted(b.meta['videos'])
+    for path in a.meta['videos']:
+        va = np.stack([a.vectors.reconstruct(i) for i in range(*a.meta['videos'][path]['ids'])])
+        vb = np.stack([b.vectors.reconstruct(i) for i in range(*b.meta['videos'][path]['ids'])])
+        np.testing.assert_array_equal(va, vb)  # the same computation, shard or not
+    # side by side: two processes as torchrun starts them
+    import subprocess
+    both = str(tmp_path / 'parallel')
+    procs = [subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, 'tools', 'search.py'), 'index', DEMO_CFG,
+         str(folder), '--out', both, '--sample-fps', '4', '--launcher', 'pytorch'],
+        env=dict(os.environ, RANK=str(r), WORLD_SIZE='2'), stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True) for r in (0, 1)]
+    for p in procs:
+        assert p.wait(timeout=300) == 0, p.stderr.read()[-2000:]
+    assert sorted(VideoSearchIndex.open(both).meta['videos']) == sorted(a.meta['videos'])

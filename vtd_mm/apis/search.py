@@ -125,10 +125,7 @@ class VideoSearchIndex:
         """Index new and changed videos (by size and modification time) and
         drop the entries of files that no longer exist. A video that cannot
         be decoded is skipped and reported; it stays out of the index."""
-        done = dict(added=[], updated=[], unchanged=[], dropped=[], skipped=[])
-        for path in [p for p in self.meta['videos'] if not osp.exists(p)]:
-            self._remove(path)
-            done['dropped'].append(path)
+        done = dict(added=[], updated=[], unchanged=[], dropped=self.drop_missing(), skipped=[])
         for video in videos:
             path, state = osp.abspath(video), file_state(video)
             old = self.meta['videos'].get(path)
@@ -154,6 +151,37 @@ class VideoSearchIndex:
                 clips=np.round(out['clip_times'], 3).tolist())
             done['updated' if old is not None else 'added'].append(path)
         return done
+
+    def pending(self, videos: List[str]) -> List[str]:
+        """The videos of ``videos`` that are new or changed for this index."""
+        return [v for v in videos
+                if self.meta['videos'].get(osp.abspath(v), {}).get('state') != file_state(v)]
+
+    def merge(self, shard: 'VideoSearchIndex') -> List[str]:
+        """Take every video of ``shard`` (an index of the same model), in place
+        of this index's entry for it; returns their paths."""
+        if shard.meta['model_digest'] != self.meta['model_digest']:
+            raise SearchIndexError(f'{shard.folder} was made with another model than '
+                                   f'{self.folder}: they cannot be merged.')
+        for path, entry in shard.meta['videos'].items():
+            if path in self.meta['videos']:
+                self._remove(path)
+            count = entry['ids'][1] - entry['ids'][0]
+            vectors = np.stack([shard.vectors.reconstruct(i) for i in range(*entry['ids'])]) \
+                if count else np.zeros((0, self.meta['dim']), np.float32)
+            first = self.meta['next_id']
+            if count:
+                self.vectors.add_with_ids(vectors, np.arange(first, first + count, dtype=np.int64))
+            self.meta['next_id'] = first + count
+            self.meta['videos'][path] = dict(entry, ids=[first, first + count])
+        return list(shard.meta['videos'])
+
+    def drop_missing(self) -> List[str]:
+        """Drop the entries of files that no longer exist; returns their paths."""
+        gone = [p for p in self.meta['videos'] if not osp.exists(p)]
+        for path in gone:
+            self._remove(path)
+        return gone
 
     def _remove(self, path: str) -> None:
         first, end = self.meta['videos'].pop(path)['ids']
