@@ -3,7 +3,7 @@
     python tools/timeline.py CONFIG [CHECKPOINT] VIDEO|DIR|LIST [...]
         --labels "a,b,c" | --label-file FILE  --out-dir DIR
         [--sample-fps 2] [--stride N] [--smooth 3] [--min-segment 1.0]
-        [--background P] [--batch-size 8] [--overwrite] [--device cpu]
+        [--background P] [--batch-size 8] [--mp4] [--overwrite] [--device cpu]
         [--cfg-options key=value ...]
 
 Windows of the model's num_frames frames, sampled at --sample-fps, every
@@ -14,7 +14,8 @@ similarity to its nearest class name is below --background is "none of
 these", segments shorter than --min-segment seconds join their longer
 neighbour. Without CHECKPOINT the frozen CLIP of the
 config runs zero-shot. Writes per video NNNN_name.json (frames and segments),
-NNNN_name.csv (segments) and NNNN_name.png (thumbnails over a band of labels).
+NNNN_name.csv (segments), NNNN_name.png (thumbnails over a band of labels) and,
+with --mp4, NNNN_name.mp4 (the video with its segment written on every frame).
 Decoding is streamed: memory does not grow with the video's length. A video
 that cannot be decoded is named and skipped, and the exit status is 1.
 """
@@ -35,6 +36,7 @@ from vtd_mm.apis import (
 from vtd_mm.datasets import BrokenVideoError
 from vtd_mm.engine import KeyValueAction
 from vtd_mm.utils import write_atomically
+from vtd_mm.visualization import write_timeline_video
 
 
 def parse_args(argv=None):
@@ -56,6 +58,7 @@ def parse_args(argv=None):
                    help='a frame whose cosine similarity to its nearest class name is below '
                    'this is "none of these" (e.g. 0.5)')
     p.add_argument('--batch-size', type=int, default=8, help='windows per forward pass')
+    p.add_argument('--mp4', action='store_true', help='also write the video with its labels')
     p.add_argument('--overwrite', action='store_true',
                    help='replace files of the same names in --out-dir')
     p.add_argument('--data-prefix', help='folder the paths of a list are relative to')
@@ -75,10 +78,10 @@ def parse_args(argv=None):
     return args
 
 
-def output_paths(out_dir, videos):
+def output_paths(out_dir, videos, mp4=False):
     stems = [f'{n:04d}_' + osp.splitext(osp.basename(v))[0] for n, v in enumerate(videos)]
-    return [{ext: osp.join(out_dir, f'{stem}.{ext}') for ext in ('json', 'csv', 'png')}
-            for stem in stems]
+    kinds = ('json', 'csv', 'png') + (('mp4', ) if mp4 else ())
+    return [{ext: osp.join(out_dir, f'{stem}.{ext}') for ext in kinds} for stem in stems]
 
 
 def write_outputs(timeline, paths):
@@ -96,12 +99,14 @@ def write_outputs(timeline, paths):
     write_atomically(paths['json'], dump_json)
     write_atomically(paths['csv'], dump_csv)
     write_atomically(paths['png'], lambda tmp: draw_timeline(timeline, tmp))
+    if 'mp4' in paths:
+        write_atomically(paths['mp4'], lambda tmp: write_timeline_video(timeline, tmp))
 
 
 def main(argv=None):
     args = parse_args(argv)
     videos = collect_videos(args.inputs, args.data_prefix)
-    paths = output_paths(args.out_dir, videos)
+    paths = output_paths(args.out_dir, videos, args.mp4)
     refuse_existing_outputs([p for v in paths for p in v.values()], args.out_dir,
                             args.overwrite, videos + [args.config])
     labels = args.labels if args.labels is not None else args.label_file

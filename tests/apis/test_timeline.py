@@ -102,13 +102,15 @@ def test_timeline_finds_the_boundaries_of_a_long_video(long_clip, zero_shot_mode
     assert zero_shot_model.cls_head.class_names != WORDS
 
 
-def test_timeline_tool_writes_json_csv_png(long_clip, tmp_path, capsys):
-    path, _, _ = long_clip
+def test_timeline_tool_writes_json_csv_png_mp4(long_clip, tmp_path, capsys):
+    path, _, total = long_clip
     out_dir = tmp_path / 'out'
     args = [DEMO_CFG, path, '--labels', ','.join(WORDS), '--sample-fps', '4',
-            '--background', '0.5', '--out-dir', str(out_dir)]
+            '--background', '0.5', '--out-dir', str(out_dir), '--mp4']
     (result, ) = timeline_tool.main(args)
-    assert sorted(os.listdir(out_dir)) == ['0000_long.csv', '0000_long.json', '0000_long.png']
+    assert sorted(os.listdir(out_dir)) == ['0000_long.csv', '0000_long.json', '0000_long.mp4',
+                                           '0000_long.png']
+    assert len(decord.VideoReader(str(out_dir / '0000_long.mp4'))) == total
     assert json.loads((out_dir / '0000_long.json').read_text())['segments'] == result['segments']
     with open(out_dir / '0000_long.csv') as f:
         rows = list(csv.DictReader(f))

@@ -51,12 +51,13 @@ def draw_strip(result: Dict, path: str, max_width: int = 160) -> str:
                             figsize=(1.7 * len(frames), 1.7 * h / w + 0.9))
 
 
-def write_annotated_video(result: Dict, path: str, max_width: int = 480) -> str:
-    """MP4 of the whole video with the top-3 classes written on every frame and,
-    on sampled frames, the token that frame reads as."""
+def write_video_with_lines(video: str, path: str, lines_at, max_width: int = 480) -> str:
+    """MP4 of the whole ``video`` (scaled to ``max_width``) with the text lines
+    ``lines_at(index, time_s)`` written on each frame; read and written frame
+    by frame."""
     import cv2
     import decord
-    reader = decord.VideoReader(result['video'], num_threads=1)
+    reader = decord.VideoReader(video, num_threads=1)
     fps = float(reader.get_avg_fps()) or 25.0
     first = reader[0].asnumpy()
     h, w = first.shape[:2]
@@ -65,17 +66,26 @@ def write_annotated_video(result: Dict, path: str, max_width: int = 480) -> str:
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps, size)
     if not writer.isOpened():
         raise RuntimeError(f'OpenCV cannot write {path}')
-    tokens = {f['index']: f for f in result['views'][0]['frames'] if f['index'] is not None}
-    top = [f"{c['name']} {c['score']:.2f}" for c in result['top_k'][:3]]
+    times = reader.get_frame_timestamp(range(len(reader)))[:, 0]
     for i in range(len(reader)):
         frame = cv2.cvtColor(cv2.resize(reader[i].asnumpy(), size), cv2.COLOR_RGB2BGR)
-        lines = list(top)
-        if i in tokens:
-            lines.append(f"frame reads: {tokens[i]['token']} (w={tokens[i]['weight']:.2f})")
-        for n, text in enumerate(lines):
+        for n, text in enumerate(lines_at(i, float(times[i]))):
             y = 16 + 16 * n
             cv2.putText(frame, text, (5, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3)
             cv2.putText(frame, text, (5, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)
         writer.write(frame)
     writer.release()
     return path
+
+
+def write_annotated_video(result: Dict, path: str, max_width: int = 480) -> str:
+    """MP4 of the whole video with the top-3 classes written on every frame and,
+    on sampled frames, the token that frame reads as."""
+    tokens = {f['index']: f for f in result['views'][0]['frames'] if f['index'] is not None}
+    top = [f"{c['name']} {c['score']:.2f}" for c in result['top_k'][:3]]
+
+    def lines_at(i, _):
+        if i not in tokens:
+            return top
+        return top + [f"frame reads: {tokens[i]['token']} (w={tokens[i]['weight']:.2f})"]
+    return write_video_with_lines(result['video'], path, lines_at, max_width)

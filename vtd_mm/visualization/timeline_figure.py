@@ -5,7 +5,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from .frame_strips import read_frames
+from .frame_strips import read_frames, write_video_with_lines
 
 
 def draw_timeline(timeline: Dict, path: str, thumbnails: int = 8,
@@ -53,3 +53,18 @@ def draw_timeline(timeline: Dict, path: str, thumbnails: int = 8,
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def write_timeline_video(timeline: Dict, path: str, max_width: int = 480) -> str:
+    """MP4 of the whole video with, on every frame, the segment it falls in
+    (its label and score, or *none of these*) and the token of the nearest
+    sampled frame."""
+    segments, frames = timeline['segments'], timeline['frames']
+    times = np.array([f['time'] for f in frames])
+
+    def lines_at(_, t):
+        seg = next((s for s in segments if s['start'] <= t < s['end']), segments[-1])
+        label = seg['label'] or 'none of these'
+        token = frames[int(np.abs(times - t).argmin())]['token']
+        return [f"{label} ({seg['start']:.1f}-{seg['end']:.1f} s)", f'frame reads: {token}']
+    return write_video_with_lines(timeline['video'], path, lines_at, max_width)
