@@ -28,16 +28,16 @@ import os.path as osp
 import sys
 
 from vtd_mm.apis import (
+    add_video_tool_arguments,
+    check_video_tool_arguments,
     collect_videos,
     label_set,
     model_for_words,
     parse_labels,
     refuse_existing_outputs,
-    split_checkpoint,
 )
 from vtd_mm.apis.features import video_features
 from vtd_mm.datasets import BrokenVideoError
-from vtd_mm.engine import KeyValueAction
 from vtd_mm.utils import NpyRows, write_atomically
 
 FRAME_ARRAYS = dict(frame_embeddings='float32', frame_times='float64', frame_indices='int64',
@@ -48,31 +48,14 @@ CLIP_ARRAYS = dict(clip_embeddings='float32', clip_times='float64', clip_tokens=
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('config', help='config file')
-    p.add_argument('inputs', nargs='+', metavar='[CHECKPOINT] VIDEO|DIR|LIST',
-                   help='an optional checkpoint (.pth), then video files, folders of '
-                   'videos or annotation lists (.txt)')
+    add_video_tool_arguments(p)
     p.add_argument('--out-dir', required=True, help='folder for the arrays and index.json')
-    labels = p.add_mutually_exclusive_group()
-    labels.add_argument('--labels', help='comma-separated class names for the tokens')
-    labels.add_argument('--label-file', help='label file (.txt one name per line, or id,name .csv)')
     p.add_argument('--sample-fps', type=float, default=2.0, help='frames per second read')
     p.add_argument('--stride', type=int, help='sampled frames between clips (default: one clip)')
     p.add_argument('--batch-size', type=int, default=8, help='clips per forward pass')
-    p.add_argument('--video-root', '--data-prefix', dest='data_prefix',
-                   help='folder the paths of a list are relative to')
     p.add_argument('--overwrite', action='store_true', help='replace the files in --out-dir')
-    p.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    p.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
-                   help='override config settings, key=value')
     args = p.parse_args(argv)
-    args.checkpoint, args.inputs = split_checkpoint(args.inputs)
-    if not args.inputs:
-        p.error('no videos given after the checkpoint')
-    for name in ('sample_fps', 'batch_size', 'stride'):
-        value = getattr(args, name)
-        if value is not None and value <= 0:
-            p.error(f'--{name.replace("_", "-")} must be positive, got {value}')
+    check_video_tool_arguments(p, args, ('sample_fps', 'batch_size', 'stride'))
     return args
 
 
@@ -84,7 +67,7 @@ def main(argv=None):
     paths['index'] = osp.join(args.out_dir, 'index.json')
     refuse_existing_outputs(list(paths.values()), args.out_dir, args.overwrite,
                             videos + [args.config])
-    labels = args.labels if args.labels is not None else args.label_file
+    labels = args.label_source
     model = model_for_words(args.config, args.checkpoint, labels, args.device, args.cfg_options)
     writers, index, skipped = {}, [], []
     try:

@@ -35,6 +35,8 @@ import tempfile
 import cv2
 
 from vtd_mm.apis import (
+    add_video_tool_arguments,
+    check_video_tool_arguments,
     collect_videos,
     draw_strip,
     format_result,
@@ -43,11 +45,9 @@ from vtd_mm.apis import (
     parse_labels,
     recognize,
     refuse_existing_outputs,
-    split_checkpoint,
     write_annotated_video,
 )
 from vtd_mm.apis.stream import draw_stream_frame, stream_results
-from vtd_mm.engine import KeyValueAction
 from vtd_mm.utils import write_atomically
 
 CHECKPOINT_EXTENSIONS = ('.pth', '.pt', '.ckpt')
@@ -55,10 +55,13 @@ CHECKPOINT_EXTENSIONS = ('.pth', '.pt', '.ckpt')
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('config', help='config file')
-    p.add_argument('inputs', nargs='*', metavar='[CHECKPOINT] VIDEO|DIR|LIST',
-                   help='an optional checkpoint (.pth), then video files, folders of '
-                   'videos or annotation lists (.txt)')
+    add_video_tool_arguments(p)
+    p.add_argument('--top-k', type=int, default=5, help='classes to report per video')
+    p.add_argument('--views', type=int, help='clips per video (default: the config\'s)')
+    p.add_argument('--out-dir', help='write results.json, a PNG per video (and --mp4 videos)')
+    p.add_argument('--mp4', action='store_true', help='also write an annotated MP4 per video')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace files of the same names in --out-dir')
     p.add_argument('--stream', metavar='SOURCE',
                    help='a camera index, stream URL or video file read as a live stream')
     p.add_argument('--sample-fps', type=float, default=4.0, help='--stream: frames read per s')
@@ -66,35 +69,13 @@ def parse_args(argv=None):
                    '(default: half a window)')
     p.add_argument('--max-frames', type=int, help='--stream: stop after this many frames')
     p.add_argument('--show', action='store_true', help='--stream: draw the stream live')
-    labels = p.add_mutually_exclusive_group()
-    labels.add_argument('--labels', help='comma-separated class names, e.g. "dive,run,ride a bike"')
-    labels.add_argument('--label-file', help='label file (.txt one name per line, or id,name .csv)')
-    p.add_argument('--top-k', type=int, default=5, help='classes to report per video')
-    p.add_argument('--views', type=int, help='clips per video (default: the config\'s)')
-    p.add_argument('--out-dir', help='write results.json, a PNG per video (and --mp4 videos)')
-    p.add_argument('--mp4', action='store_true', help='also write an annotated MP4 per video')
-    p.add_argument('--overwrite', action='store_true',
-                   help='replace files of the same names in --out-dir')
-    p.add_argument('--data-prefix', help='folder the paths of a list are relative to')
-    p.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    p.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
-                   help='override config settings, key=value')
     args = p.parse_args(argv)
-    args.checkpoint, args.inputs = split_checkpoint(args.inputs)
+    check_video_tool_arguments(p, args, ('top_k', 'views', 'sample_fps', 'stride', 'max_frames'),
+                               videos_required=args.stream is None)
     if args.stream is not None and args.inputs:
         p.error('--stream reads one source: give no videos besides it')
-    if args.stream is None and not args.inputs:
-        p.error('no videos given (after the checkpoint), and no --stream')
-    for name in ('sample_fps', 'stride', 'max_frames'):
-        value = getattr(args, name)
-        if value is not None and value <= 0:
-            p.error(f'--{name.replace("_", "-")} must be positive, got {value}')
     if args.mp4 and not args.out_dir:
         p.error('--mp4 needs --out-dir')
-    if args.top_k < 1:
-        p.error(f'--top-k must be at least 1, got {args.top_k}')
-    if args.views is not None and args.views < 1:
-        p.error(f'--views must be at least 1, got {args.views}')
     return args
 
 
@@ -141,7 +122,7 @@ def stream(args):
             paths['mp4'] = osp.join(args.out_dir, 'stream.mp4')
     inputs = [args.config] + ([args.stream] if osp.exists(args.stream) else [])
     refuse_existing_outputs(list(paths.values()), args.out_dir, args.overwrite, inputs)
-    labels = args.labels if args.labels is not None else args.label_file
+    labels = args.label_source
     model = model_for_words(args.config, args.checkpoint, labels, args.device, args.cfg_options)
     files = {k: GrowingFile(p) for k, p in paths.items()}
     log = open(files['jsonl'].tmp, 'w') if 'jsonl' in files else None
@@ -199,7 +180,7 @@ def main(argv=None):
     # before the model runs
     refuse_existing_outputs(list(paths.values()), args.out_dir, args.overwrite,
                             videos + [args.config])
-    labels = args.labels if args.labels is not None else args.label_file
+    labels = args.label_source
     model = model_for_words(args.config, args.checkpoint, labels, args.device, args.cfg_options)
     results = recognize(model, videos, labels=labels, top_k=args.top_k, views=args.views,
                         progress=len(videos) > 1, skip_broken=True)

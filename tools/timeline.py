@@ -26,28 +26,22 @@ import os.path as osp
 import sys
 
 from vtd_mm.apis import (
+    add_video_tool_arguments,
+    check_video_tool_arguments,
     collect_videos,
     draw_timeline,
     model_for_words,
     refuse_existing_outputs,
-    split_checkpoint,
     video_timeline,
 )
 from vtd_mm.datasets import BrokenVideoError
-from vtd_mm.engine import KeyValueAction
 from vtd_mm.utils import write_atomically
 from vtd_mm.visualization import write_timeline_video
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('config', help='config file')
-    p.add_argument('inputs', nargs='+', metavar='[CHECKPOINT] VIDEO|DIR|LIST',
-                   help='an optional checkpoint (.pth), then video files, folders of '
-                   'videos or annotation lists (.txt)')
-    labels = p.add_mutually_exclusive_group()
-    labels.add_argument('--labels', help='comma-separated class names, e.g. "dive,run,ride a bike"')
-    labels.add_argument('--label-file', help='label file (.txt one name per line, or id,name .csv)')
+    add_video_tool_arguments(p)
     p.add_argument('--out-dir', required=True, help='folder for the JSON, CSV and PNG files')
     p.add_argument('--sample-fps', type=float, default=2.0, help='frames per second read')
     p.add_argument('--stride', type=int, help='sampled frames between windows (default: '
@@ -61,18 +55,8 @@ def parse_args(argv=None):
     p.add_argument('--mp4', action='store_true', help='also write the video with its labels')
     p.add_argument('--overwrite', action='store_true',
                    help='replace files of the same names in --out-dir')
-    p.add_argument('--data-prefix', help='folder the paths of a list are relative to')
-    p.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    p.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
-                   help='override config settings, key=value')
     args = p.parse_args(argv)
-    args.checkpoint, args.inputs = split_checkpoint(args.inputs)
-    if not args.inputs:
-        p.error('no videos given after the checkpoint')
-    for name in ('sample_fps', 'smooth', 'batch_size', 'stride'):
-        value = getattr(args, name)
-        if value is not None and value <= 0:
-            p.error(f'--{name.replace("_", "-")} must be positive, got {value}')
+    check_video_tool_arguments(p, args, ('sample_fps', 'smooth', 'batch_size', 'stride'))
     if args.min_segment < 0:
         p.error(f'--min-segment must be at least 0, got {args.min_segment}')
     return args
@@ -109,7 +93,7 @@ def main(argv=None):
     paths = output_paths(args.out_dir, videos, args.mp4)
     refuse_existing_outputs([p for v in paths for p in v.values()], args.out_dir,
                             args.overwrite, videos + [args.config])
-    labels = args.labels if args.labels is not None else args.label_file
+    labels = args.label_source
     model = model_for_words(args.config, args.checkpoint, labels, args.device, args.cfg_options)
     results = []
     for video, out in zip(videos, paths):

@@ -5,6 +5,7 @@ from typing import List, Optional, Sequence, Union
 
 from ..datasets import LABEL_DIR, load_class_names
 from ..datasets.annotation_list import annotation_entries
+from ..engine import KeyValueAction
 from ..utils import OutputRefused, check_output
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.flv', '.mpg', '.mpeg')
@@ -85,3 +86,36 @@ def refuse_existing_outputs(paths: Sequence[str], out_dir: str, overwrite: bool,
             check_output(path, list(inputs), overwrite=True)
         except OutputRefused as err:
             raise SystemExit(str(err))
+
+
+def add_video_tool_arguments(parser, what: str = 'video files, folders of videos or '
+                             'annotation lists (.txt)') -> None:
+    """The arguments every tool that reads users' videos shares: CONFIG,
+    ``[CHECKPOINT] VIDEO|DIR|LIST ...``, ``--labels`` / ``--label-file``,
+    ``--data-prefix`` (alias ``--video-root``), ``--device``, ``--cfg-options``."""
+    parser.add_argument('config', help='config file')
+    parser.add_argument('inputs', nargs='*', metavar='[CHECKPOINT] VIDEO|DIR|LIST',
+                        help=f'an optional checkpoint (.pth), then {what}')
+    labels = parser.add_mutually_exclusive_group()
+    labels.add_argument('--labels', help='comma-separated class names, e.g. "dive,run,ride a bike"')
+    labels.add_argument('--label-file',
+                        help='label file (.txt one name per line, or id,name .csv)')
+    parser.add_argument('--data-prefix', '--video-root', dest='data_prefix',
+                        help='folder the paths of a list are relative to')
+    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
+                        help='override config settings, key=value')
+
+
+def check_video_tool_arguments(parser, args, positive: Sequence[str] = (),
+                               videos_required: bool = True) -> None:
+    """Split the checkpoint off ``args.inputs``, require videos (unless not
+    ``videos_required``) and positive values of the ``positive`` options."""
+    args.checkpoint, args.inputs = split_checkpoint(args.inputs)
+    if videos_required and not args.inputs:
+        parser.error('no videos given (after the checkpoint)')
+    for name in positive:
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            parser.error(f'--{name.replace("_", "-")} must be positive, got {value}')
+    args.label_source = args.labels if args.labels is not None else args.label_file
