@@ -7,6 +7,7 @@ made it, every video's file state, clip ids and times, and the SHA-256 of
 file and a rename: an index cut short or changed afterwards fails its checksum
 and is refused by name, never searched.
 """
+import bisect
 import hashlib
 import json
 import os
@@ -208,14 +209,16 @@ class VideoSearchIndex:
         if self.vectors.ntotal == 0:
             return []
         scores, ids = self.vectors.search(np.asarray(query, np.float32)[None], top_k)
-        owners = {}
-        for path, v in self.meta['videos'].items():
-            owners.update({i: (path, v) for i in range(*v['ids'])})
+        # each video owns a contiguous id range: find a hit's video by bisection
+        owners = sorted((v['ids'][0], path) for path, v in self.meta['videos'].items()
+                        if v['ids'][1] > v['ids'][0])
+        firsts = [first for first, _ in owners]
         hits = []
         for score, i in zip(scores[0], ids[0]):
             if i < 0:
                 continue
-            path, v = owners[int(i)]
+            path = owners[bisect.bisect_right(firsts, int(i)) - 1][1]
+            v = self.meta['videos'][path]
             start, end = v['clips'][int(i) - v['ids'][0]]
             hits.append(dict(video=path, start=start, end=end, score=round(float(score), 4)))
         return hits
