@@ -21,6 +21,7 @@ setup(
         'torch>=2.1', 'torchvision', 'mmengine>=0.10', 'mmcv-lite>=2.0,<2.2',
         'mmaction2>=1.2', 'open_clip_torch>=2.23', 'decord', 'importlib-metadata',
     ],
-    extras_require={'search': ['faiss-cpu']},  # tools/search.py
+    extras_require={'search': ['faiss-cpu'],  # tools/search.py
+                    'deploy': ['onnx', 'onnxruntime']},  # tools/deploy/
     license='Apache-2.0',
 )

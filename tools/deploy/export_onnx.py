@@ -1,0 +1,49 @@
+"""Export a VTD recognizer with its label set to ONNX, for ONNX Runtime without PyTorch.
+
+    python tools/deploy/export_onnx.py CONFIG [CHECKPOINT] --out model.onnx
+        [--labels "a,b,c" | --label-file FILE] [--overwrite] [--cfg-options ...]
+
+The graph holds the CLIP normalisation, the vision tower, the VTD head and the
+fusion, with the codebook of the label set folded in as a constant. Input
+`frames` [T, 3, H, W] float32 RGB 0-255 (T = the head's num_frames, H x W the
+CLIP input); outputs `scores` [1, K], `frame_tokens` [1, T], `frame_weights`
+[1, T, K]. The class names, T and the size are in the file's metadata.
+Without CHECKPOINT the config's frozen CLIP is exported (zero-shot on the
+labels given). Run it with tools/deploy/onnx_infer.py.
+"""
+import argparse
+import json
+
+from vtd_mm.apis import model_for_words, parse_labels, refuse_existing_outputs
+from vtd_mm.apis.onnx_export import export_onnx
+from vtd_mm.engine import KeyValueAction
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('config', help='config file')
+    p.add_argument('checkpoint', nargs='?', help='a checkpoint (.pth); none: the frozen CLIP')
+    p.add_argument('--out', required=True, help='the .onnx file to write')
+    labels = p.add_mutually_exclusive_group()
+    labels.add_argument('--labels', help='comma-separated class names')
+    labels.add_argument('--label-file', help='label file (.txt one name per line, or id,name .csv)')
+    p.add_argument('--overwrite', action='store_true', help='replace an existing --out')
+    p.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
+                   help='override config settings, key=value')
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    refuse_existing_outputs([args.out], '.', args.overwrite, [args.config] +
+                            ([args.checkpoint] if args.checkpoint else []))
+    labels = args.labels if args.labels is not None else args.label_file
+    model = model_for_words(args.config, args.checkpoint, labels, cfg_options=args.cfg_options)
+    meta = export_onnx(model, args.out, parse_labels(labels))
+    print(f"wrote {args.out}: {meta['vtd_num_frames']} frames of {meta['vtd_image_size']} px, "
+          f"{len(json.loads(meta['vtd_class_names']))} classes")
+    return meta
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,90 @@
+"""Score videos with an exported VTD model on ONNX Runtime, without PyTorch.
+
+    python tools/deploy/onnx_infer.py MODEL.onnx VIDEO [...] [--top-k 5] [--views 1]
+
+Needs numpy, OpenCV, decord and onnxruntime only (torch is never imported).
+Each view: the video cut into T equal segments, the middle frame of each
+(MMAction2's UniformSample in test mode; more views shift the frames within
+their segments), the shorter side resized to the model's input and a centre
+crop. Prints the top-k classes, averaged over views, and each frame's token.
+"""
+import argparse
+import json
+import sys
+
+import cv2
+import decord
+import numpy as np
+import onnxruntime as ort
+
+
+def load(model_path):
+    session = ort.InferenceSession(model_path, providers=['CPUExecutionProvider'])
+    meta = session.get_modelmeta().custom_metadata_map
+    if 'vtd_class_names' not in meta:
+        raise SystemExit(f'{model_path} is not a model exported by tools/deploy/export_onnx.py '
+                         '(no vtd_class_names in its metadata).')
+    return (session, json.loads(meta['vtd_class_names']), int(meta['vtd_num_frames']),
+            tuple(json.loads(meta['vtd_image_size'])))
+
+
+def view_indices(total, frames, views=1):
+    """Frame indices of each view: the centre of each of ``frames`` segments,
+    shifted by v / views of a segment for view v."""
+    segment = total / frames
+    return [np.minimum((np.arange(frames) * segment + segment * (v + 0.5) / views).astype(int),
+                       total - 1) for v in range(views)]
+
+
+def prepare(frames, size):
+    """[T, H, W, 3] uint8 RGB -> [T, 3, h, w] float32: shorter side to the
+    model's size, centre crop."""
+    out = []
+    h, w = size
+    for frame in frames:
+        scale = max(h / frame.shape[0], w / frame.shape[1])
+        resized = cv2.resize(frame, (max(w, round(frame.shape[1] * scale)),
+                                     max(h, round(frame.shape[0] * scale))),
+                             interpolation=cv2.INTER_LINEAR)
+        top, left = (resized.shape[0] - h) // 2, (resized.shape[1] - w) // 2
+        out.append(resized[top:top + h, left:left + w])
+    return np.stack(out).transpose(0, 3, 1, 2).astype(np.float32)
+
+
+def score(session, reader, frames, size, views):
+    """Scores [K] averaged over views, and the frame tokens of the first view."""
+    results = [session.run(None, {'frames': prepare(reader.get_batch(list(idx)).asnumpy(),
+                                                    size)})
+               for idx in view_indices(len(reader), frames, views)]
+    return np.mean([r[0][0] for r in results], axis=0), results[0][1][0]
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('model', help='.onnx file from tools/deploy/export_onnx.py')
+    p.add_argument('videos', nargs='+')
+    p.add_argument('--top-k', type=int, default=5)
+    p.add_argument('--views', type=int, default=1)
+    args = p.parse_args(argv)
+    session, names, frames, size = load(args.model)
+    results = []
+    for video in args.videos:
+        try:
+            reader = decord.VideoReader(video, num_threads=1)
+        except Exception as err:  # decord raises its own error types
+            print(f'{video}\n  skipped: cannot decode ({err})', file=sys.stderr)
+            results.append(dict(video=video, error=str(err)))
+            continue
+        scores, tokens = score(session, reader, frames, size, args.views)
+        top = np.argsort(-scores)[:args.top_k]
+        results.append(dict(video=video, top_k=[(names[i], float(scores[i])) for i in top],
+                             tokens=[names[i] for i in tokens]))
+        print(video)
+        for n, i in enumerate(top):
+            print(f'  {n + 1}. {names[i]}  {scores[i]:.3f}')
+        print('  frames: ' + ', '.join(names[i] for i in tokens))
+    return results
+
+
+if __name__ == '__main__':
+    sys.exit(1 if any('error' in r for r in main()) else 0)
