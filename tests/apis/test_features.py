@@ -9,6 +9,7 @@ import pytest
 from vtd_mm.apis.features import video_features
 from vtd_mm.utils import NpyRows
 
+from ..numerics import dot_error
 from ..paths import ROOT
 from .conftest import DEMO_CFG, WORDS
 
@@ -49,10 +50,13 @@ def test_features_of_a_long_video(long_clip, zero_shot_model):
     np.testing.assert_allclose(out['clip_embeddings'][0], unit[:8].mean(0), rtol=0, atol=1e-6)
     np.testing.assert_allclose(out['clip_scores'].sum(1), 1, atol=1e-5)
     # a frame's embedding does not depend on the windows around it (the CLIP
-    # backbone encodes frames one by one): overlapping windows give the same
+    # backbone encodes frames one by one): overlapping windows give the same,
+    # up to the kernels another batch size may choose: a dot product of the
+    # MLP's 4 x 96 inputs in fp32 per layer, 3 layers and the projection
     overlapped = video_features(zero_shot_model, path, sample_fps=4, stride=3)
+    bound = 4 * dot_error(4 * 96) * float(np.abs(out['frame_embeddings']).max())
     np.testing.assert_allclose(overlapped['frame_embeddings'], out['frame_embeddings'],
-                               rtol=0, atol=1e-5)
+                               rtol=0, atol=bound)
 
 
 def test_extract_features_tool(long_clip, tmp_path):
