@@ -27,10 +27,8 @@ stream.mp4 (the stream with the words drawn), each when the stream ends.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
-import tempfile
 
 import cv2
 
@@ -47,8 +45,9 @@ from vtd_mm.apis import (
     refuse_existing_outputs,
     write_annotated_video,
 )
-from vtd_mm.apis.stream import draw_stream_frame, stream_results
-from vtd_mm.utils import write_atomically
+from vtd_mm.apis.stream import stream_results
+from vtd_mm.utils import PendingFile, write_atomically
+from vtd_mm.visualization import draw_stream_frame
 
 CHECKPOINT_EXTENSIONS = ('.pth', '.pt', '.ckpt')
 
@@ -91,32 +90,12 @@ def output_paths(args, videos):
     return paths
 
 
-class GrowingFile:
-    """A file written while the stream runs, under a temporary name beside
-    ``path``; :meth:`finish` renames it to ``path``, :meth:`discard` removes it."""
-
-    def __init__(self, path):
-        fd, self.tmp = tempfile.mkstemp(dir=osp.dirname(osp.abspath(path)) or '.',
-                                        prefix=f'.{osp.basename(path)}.',
-                                        suffix='.part' + osp.splitext(path)[1])
-        os.close(fd)
-        self.path = path
-
-    def finish(self):
-        os.replace(self.tmp, self.path)
-
-    def discard(self):
-        if osp.exists(self.tmp):
-            os.remove(self.tmp)
-
-
 def stream(args):
     """--stream: results of a rolling window, printed, drawn and logged; the
     log and the drawn video grow on disk (memory stays flat) under temporary
     names, renamed when the stream ends."""
     paths = {}
     if args.out_dir:
-        os.makedirs(args.out_dir, exist_ok=True)
         paths['jsonl'] = osp.join(args.out_dir, 'stream.jsonl')
         if args.mp4:
             paths['mp4'] = osp.join(args.out_dir, 'stream.mp4')
@@ -124,7 +103,7 @@ def stream(args):
     refuse_existing_outputs(list(paths.values()), args.out_dir, args.overwrite, inputs)
     labels = args.label_source
     model = model_for_words(args.config, args.checkpoint, labels, args.device, args.cfg_options)
-    files = {k: GrowingFile(p) for k, p in paths.items()}
+    files = {k: PendingFile(p) for k, p in paths.items()}
     log = open(files['jsonl'].tmp, 'w') if 'jsonl' in files else None
     writer, results = None, []
 

@@ -78,20 +78,3 @@ def stream_results(model, source: Union[int, str], sample_fps: float = 4.0,
             read += 1
     finally:
         capture.release()
-
-
-def draw_stream_frame(frame: np.ndarray, result: Optional[Dict]) -> np.ndarray:
-    """``frame`` (RGB) with the current top words and the newest frame's token."""
-    out = frame.copy()
-    if result is None:
-        return out
-    scale = max(out.shape[1] / 640, 0.35)
-    lines = [f'{name} {score:.2f}' for name, score in result['top_k']]
-    lines.append(f"frame reads: {result['tokens'][-1]}")
-    for n, text in enumerate(lines):
-        y = int((n + 1) * 22 * scale)
-        cv2.putText(out, text, (4, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, (0, 0, 0),
-                    3, cv2.LINE_AA)
-        cv2.putText(out, text, (4, y), cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, (255, 255, 255),
-                    1, cv2.LINE_AA)
-    return out

@@ -23,24 +23,40 @@ def check_output(out: str, inputs: Iterable[str] = (), overwrite: bool = False) 
         raise OutputRefused(f'{out} exists; give another path, or --overwrite to replace it.')
 
 
+class PendingFile:
+    """A file written under a temporary name beside ``path`` (the extension
+    kept last, for writers that choose the format by it); :meth:`finish`
+    flushes it to disk and renames it to ``path``, :meth:`discard` removes
+    it. A crash or a full disk leaves the old file (or none), never a part
+    of the new one."""
+
+    def __init__(self, path: str):
+        folder = osp.dirname(osp.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        fd, self.tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.',
+                                        suffix='.part' + osp.splitext(path)[1], dir=folder)
+        os.close(fd)
+        self.path = path
+
+    def finish(self) -> None:
+        with open(self.tmp, 'rb') as f:
+            os.fsync(f.fileno())
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        if osp.exists(self.tmp):
+            os.remove(self.tmp)
+
+
 def write_atomically(path: str, write: Callable[[str], None]) -> None:
     """``write(tmp)`` into a temporary file beside ``path``, then rename it to
-    ``path``: a crash or a full disk leaves the old file (or none), never a
-    part of the new one."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    # the extension stays last: writers that choose the format by it (PNG, MP4)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.',
-                               suffix='.part' + osp.splitext(path)[1], dir=folder)
-    os.close(fd)
+    ``path`` (:class:`PendingFile`)."""
+    pending = PendingFile(path)
     try:
-        write(tmp)
-        with open(tmp, 'rb') as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write(pending.tmp)
+        pending.finish()
     except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
+        pending.discard()
         raise
 
 

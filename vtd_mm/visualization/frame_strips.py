@@ -51,6 +51,19 @@ def draw_strip(result: Dict, path: str, max_width: int = 160) -> str:
                             figsize=(1.7 * len(frames), 1.7 * h / w + 0.9))
 
 
+def put_lines(frame, lines, scale: float = 1.0):
+    """Write ``lines`` top left on ``frame`` (in place), white on a black
+    outline so that they read on any picture; ``scale`` 1 suits 480 px wide
+    frames."""
+    import cv2
+    for n, text in enumerate(lines):
+        y = int((16 + 16 * n) * scale)
+        for colour, thickness in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+            cv2.putText(frame, text, (5, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45 * scale, colour,
+                        thickness, cv2.LINE_AA)
+    return frame
+
+
 def write_video_with_lines(video: str, path: str, lines_at, max_width: int = 480) -> str:
     """MP4 of the whole ``video`` (scaled to ``max_width``) with the text lines
     ``lines_at(index, time_s)`` written on each frame; read and written frame
@@ -69,11 +82,7 @@ def write_video_with_lines(video: str, path: str, lines_at, max_width: int = 480
     times = reader.get_frame_timestamp(range(len(reader)))[:, 0]
     for i in range(len(reader)):
         frame = cv2.cvtColor(cv2.resize(reader[i].asnumpy(), size), cv2.COLOR_RGB2BGR)
-        for n, text in enumerate(lines_at(i, float(times[i]))):
-            y = 16 + 16 * n
-            cv2.putText(frame, text, (5, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3)
-            cv2.putText(frame, text, (5, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)
-        writer.write(frame)
+        writer.write(put_lines(frame, lines_at(i, float(times[i]))))
     writer.release()
     return path
 
@@ -89,3 +98,14 @@ def write_annotated_video(result: Dict, path: str, max_width: int = 480) -> str:
             return top
         return top + [f"frame reads: {tokens[i]['token']} (w={tokens[i]['weight']:.2f})"]
     return write_video_with_lines(result['video'], path, lines_at, max_width)
+
+
+def draw_stream_frame(frame, result: Optional[Dict]):
+    """A copy of ``frame`` (RGB) with the current top words of a stream and
+    the newest frame's token (``result`` of :func:`vtd_mm.apis.stream.stream_results`)."""
+    out = frame.copy()
+    if result is None:
+        return out
+    lines = [f'{name} {score:.2f}' for name, score in result['top_k']]
+    lines.append(f"frame reads: {result['tokens'][-1]}")
+    return put_lines(out, lines, scale=max(out.shape[1] / 480, 0.47))
