@@ -11,7 +11,7 @@ attention against a shared prefix (:meth:`ResidualAttentionBlock.forward_shared_
 CLIP's blocks have no attention or residual dropout; neither has this one.
 """
 from collections import OrderedDict
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import torch
 import torch.nn as nn
@@ -77,14 +77,46 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(1, 2).reshape(b, n, h * d)
 
 
-def suffix_mask(prefix_len: int, suffix_len: int, device) -> torch.Tensor:
-    """Boolean mask ``[S, P + S]``: every prefix key, causal over the suffix.
+class SuffixLayout(NamedTuple):
+    """Class suffixes laid out as ``[K, S]`` rows for attention, ``S`` the
+    longest suffix; a shorter suffix is padded at its end.
 
-    No row is fully masked (each sees the prefix), so SDPA stays NaN-free.
+    Attributes:
+        gather: packed suffix row of each padded slot ``[K * S]`` (padding
+            slots repeat a real row; causality keeps them from every real query).
+        scatter: padded slot of each packed suffix row ``[T]``.
+        classes: K.
+        length: S.
+        mask: causal mask of the suffixes ``[S, S]`` (True = attend).
     """
-    causal = torch.ones(suffix_len, suffix_len, dtype=torch.bool, device=device).tril()
-    prefix = torch.ones(suffix_len, prefix_len, dtype=torch.bool, device=device)
-    return torch.cat([prefix, causal], dim=1)
+    gather: torch.Tensor
+    scatter: torch.Tensor
+    classes: int
+    length: int
+    mask: torch.Tensor
+
+
+def attend_after_prefix(q: torch.Tensor, k_p: torch.Tensor, v_p: torch.Tensor,
+                        k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Attention of K suffixes over a shared prefix and, causally, themselves.
+
+    ``q``, ``k``, ``v``: ``[H, K, S, d]`` (suffix queries, keys, values);
+    ``k_p``, ``v_p``: ``[H, P, d]`` (the prefix's keys and values, shared by
+    every suffix); ``mask`` ``[S, S]`` (True = attend; causal). Returns
+    ``[H, K, S, d]``. The prefix's keys are used once for all ``K * S``
+    queries instead of being copied per suffix. The sequences are short
+    (P + S of ~30 tokens for CLIP prompts), where PyTorch's fused kernels pay
+    more per call than they save; the softmax runs in fp32 at least.
+    """
+    heads, classes, length, d = q.shape
+    q = q * d ** -0.5
+    to_prefix = q.view(heads, classes * length, d) @ k_p.transpose(-2, -1)   # [H, K*S, P]
+    to_suffix = (q @ k.transpose(-2, -1)).masked_fill(~mask, float('-inf'))  # [H, K, S, S]
+    w = torch.softmax(torch.cat([to_prefix.view(heads, classes, length, -1), to_suffix], dim=-1),
+                      dim=-1, dtype=torch.promote_types(v.dtype, torch.float32)).to(v.dtype)
+    w_p, w_s = w.split([k_p.shape[-2], length], dim=-1)
+    from_prefix = w_p.reshape(heads, classes * length, -1) @ v_p             # [H, K*S, d]
+    return from_prefix.view(heads, classes, length, d) + w_s @ v
 
 
 class ResidualAttentionBlock(nn.Module):
@@ -130,32 +162,30 @@ class ResidualAttentionBlock(nn.Module):
                                            split_heads(v, heads), is_causal=is_causal)
         return self._finish(x, merge_heads(o))
 
-    def forward_shared_prefix(self, x: torch.Tensor, prefix_len: int, groups) -> torch.Tensor:
+    def forward_shared_prefix(self, x: torch.Tensor, prefix_len: int,
+                              layout: SuffixLayout) -> torch.Tensor:
         """One causal text block on a packed sequence: shared prefix + class suffixes.
 
         ``x`` is ``[P + T, W]``: the ``P`` prefix tokens common to every class,
-        then the suffix tokens of all classes, class after class, classes of
-        equal suffix length adjacent. ``groups`` lists ``(start, classes,
-        length, mask)`` for each run of equal length. Linear layers run once
-        over all ``P + T`` tokens (no padding); the prefix attends causally to
-        itself, and each suffix to the whole prefix and causally to its own
-        tokens. This equals running every class's full sequence through
-        :meth:`forward` with ``is_causal=True``.
+        then the suffix tokens of all classes, class after class. Linear
+        layers run once over all ``P + T`` tokens (no padding); the prefix
+        attends causally to itself, and each suffix, gathered into ``layout``'s
+        ``[K, S]`` rows, to the whole prefix and causally to its own tokens, in
+        one attention call. This equals running every class's full sequence
+        through :meth:`forward` with ``is_causal=True``.
         """
         heads, width = self.attn.num_heads, x.shape[-1]
         qkv = self.attn.qkv(self.ln_1(x))
         q, k, v = qkv[:prefix_len].unsqueeze(0).chunk(3, dim=-1)
         k_p, v_p = split_heads(k, heads), split_heads(v, heads)           # [1, H, P, d]
-        outs = [merge_heads(F.scaled_dot_product_attention(
-            split_heads(q, heads), k_p, v_p, is_causal=True))[0]]
-        for start, classes, length, mask in groups:
-            q, k, v = qkv[start:start + classes * length].view(
-                classes, length, 3 * width).chunk(3, -1)
-            k = torch.cat([k_p.expand(classes, -1, -1, -1), split_heads(k, heads)], dim=2)
-            v = torch.cat([v_p.expand(classes, -1, -1, -1), split_heads(v, heads)], dim=2)
-            o = F.scaled_dot_product_attention(split_heads(q, heads), k, v, attn_mask=mask)
-            outs.append(merge_heads(o).reshape(classes * length, width))
-        return self._finish(x, torch.cat(outs, dim=0))
+        prefix = merge_heads(F.scaled_dot_product_attention(
+            split_heads(q, heads), k_p, v_p, is_causal=True))[0]            # [P, W]
+        classes, length = layout.classes, layout.length
+        q, k, v = qkv[prefix_len:].index_select(0, layout.gather).view(
+            classes, length, 3, heads, -1).permute(2, 3, 0, 1, 4).contiguous()  # [H, K, S, d] each
+        o = attend_after_prefix(q, k_p[0], v_p[0], k, v, layout.mask)      # [H, K, S, d]
+        suffix = o.permute(1, 2, 0, 3).reshape(classes * length, width)
+        return self._finish(x, torch.cat([prefix, suffix.index_select(0, layout.scatter)]))
 
 
 class Transformer(nn.Module):

@@ -11,7 +11,7 @@ from mmengine.model import BaseModule
 
 from ...datasets.class_names import ClassNames, load_class_names
 from ..checkpoint_fit import FrozenCLIPTowerState
-from .blocks import run_block, suffix_mask
+from .blocks import SuffixLayout, run_block
 from .tokenizer import get_tokenizer
 from .tower_builder import build_tower
 from .weight_cache import release_unclaimed
@@ -56,6 +56,23 @@ def pack_prompts(ids: torch.Tensor, eos: torch.Tensor, prefix_len: int) -> Packe
     eos_rows[torch.cat(classes)] = torch.cat(rows)
     return PackedPrompts(prefix_len, torch.cat(tokens), torch.cat(positions),
                          tuple(groups), eos_rows)
+
+
+def suffix_layout(packed: PackedPrompts, device) -> SuffixLayout:
+    """Where each packed suffix row goes in ``[K, S]`` rows of the longest
+    suffix ``S``, and back."""
+    longest = max(length for _, _, length in packed.groups)
+    gather, scatter, slot = [], [], 0
+    for start, classes, length in packed.groups:
+        rows = start - packed.prefix_len + torch.arange(classes * length).view(classes, length)
+        padded = torch.cat([rows, rows[:, :1].expand(-1, longest - length)], dim=1)
+        gather.append(padded.reshape(-1))
+        scatter.append((slot + torch.arange(classes)[:, None] * longest
+                        + torch.arange(length)).reshape(-1))
+        slot += classes * longest
+    return SuffixLayout(torch.cat(gather).to(device), torch.cat(scatter).to(device),
+                        slot // longest, longest,
+                        torch.ones(longest, longest, dtype=torch.bool, device=device).tril())
 
 
 class _RecentLabelSets(OrderedDict):
@@ -244,13 +261,12 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
             x = self._with_context(x[None], learner.layer_context(0))[0]
         positions = torch.cat([torch.arange(p), packed.positions]).to(device)
         x = x + t.positional_embedding[positions].to(x.dtype)
-        groups = [(start, classes, length, suffix_mask(p, length, device))
-                  for start, classes, length in packed.groups]
+        layout = suffix_layout(packed, device)
         for i, block in enumerate(t.transformer.resblocks):
             if learner is not None and i > 0:
                 x = self._with_context(x[None], learner.layer_context(i))[0]
             x = run_block(block, x, self.with_cp, shared_prefix=True,
-                          prefix_len=p, groups=groups)
+                          prefix_len=p, layout=layout)
         return self.text.project(t.ln_final(x[packed.eos_rows.to(device)]))
 
     def _encode(self, ids: torch.Tensor, eos: torch.Tensor, prompted: bool,
