@@ -2,7 +2,8 @@
 
     python tools/extract_features.py CONFIG [CHECKPOINT] VIDEO|DIR|LIST [...] --out-dir DIR
         [--labels "a,b,c" | --label-file FILE] [--sample-fps 2] [--stride N]
-        [--batch-size 8] [--video-root DIR] [--overwrite] [--device cpu]
+        [--batch-size 8] [--workers 1] [--precision auto] [--video-root DIR] [--overwrite]
+        [--device cpu]
         [--cfg-options key=value ...]
 
 Like MMAction2's tools/misc/clip_feature_extraction.py in its long-video
@@ -30,6 +31,7 @@ import sys
 from vtd_mm.apis import (
     add_video_tool_arguments,
     check_video_tool_arguments,
+    choose_precision,
     collect_videos,
     label_set,
     model_for_words,
@@ -69,13 +71,15 @@ def main(argv=None):
                             videos + [args.config])
     labels = args.label_source
     model = model_for_words(args.config, args.checkpoint, labels, args.device, args.cfg_options)
+    precision = choose_precision(model, args.precision)
     writers, index, skipped = {}, [], []
     try:
         with label_set(model, parse_labels(labels)) as label_names:
             for video in videos:
                 try:
                     out = video_features(model, video, args.sample_fps, args.stride,
-                                         args.batch_size, progress=True)
+                                         args.batch_size, progress=True,
+                                         workers=args.workers, precision=precision)
                 except BrokenVideoError as err:
                     print(f'\n{video}\n  skipped: {err}', file=sys.stderr)
                     skipped.append(dict(video=video, error=str(err)))

@@ -2,6 +2,7 @@
 
     python tools/infer.py CONFIG [CHECKPOINT] VIDEO|DIR|LIST [...]
         [--labels "a,b,c" | --label-file FILE] [--top-k 5] [--views N]
+        [--batch-size 1] [--workers 1] [--precision auto|fp32|bf16|fp16]
         [--out-dir DIR] [--mp4] [--data-prefix DIR] [--device cpu]
         [--cfg-options key=value ...]
     python tools/infer.py CONFIG [CHECKPOINT] --stream SOURCE [--labels ... | --label-file ...]
@@ -35,6 +36,7 @@ import cv2
 from vtd_mm.apis import (
     add_video_tool_arguments,
     check_video_tool_arguments,
+    choose_precision,
     collect_videos,
     draw_strip,
     format_result,
@@ -57,6 +59,7 @@ def parse_args(argv=None):
     add_video_tool_arguments(p)
     p.add_argument('--top-k', type=int, default=5, help='classes to report per video')
     p.add_argument('--views', type=int, help='clips per video (default: the config\'s)')
+    p.add_argument('--batch-size', type=int, default=1, help='videos per forward pass')
     p.add_argument('--out-dir', help='write results.json, a PNG per video (and --mp4 videos)')
     p.add_argument('--mp4', action='store_true', help='also write an annotated MP4 per video')
     p.add_argument('--overwrite', action='store_true',
@@ -69,7 +72,8 @@ def parse_args(argv=None):
     p.add_argument('--max-frames', type=int, help='--stream: stop after this many frames')
     p.add_argument('--show', action='store_true', help='--stream: draw the stream live')
     args = p.parse_args(argv)
-    check_video_tool_arguments(p, args, ('top_k', 'views', 'sample_fps', 'stride', 'max_frames'),
+    check_video_tool_arguments(p, args, ('top_k', 'views', 'batch_size', 'sample_fps', 'stride',
+                                         'max_frames'),
                                videos_required=args.stream is None)
     if args.stream is not None and args.inputs:
         p.error('--stream reads one source: give no videos besides it')
@@ -103,6 +107,7 @@ def stream(args):
     refuse_existing_outputs(list(paths.values()), args.out_dir, args.overwrite, inputs)
     labels = args.label_source
     model = model_for_words(args.config, args.checkpoint, labels, args.device, args.cfg_options)
+    precision = choose_precision(model, args.precision)
     files = {k: PendingFile(p) for k, p in paths.items()}
     log = open(files['jsonl'].tmp, 'w') if 'jsonl' in files else None
     writer, results = None, []
@@ -126,7 +131,7 @@ def stream(args):
     try:
         with label_set(model, parse_labels(labels)):
             for result in stream_results(model, args.stream, args.sample_fps, args.stride,
-                                         args.top_k, args.max_frames, on_frame):
+                                         args.top_k, args.max_frames, on_frame, precision):
                 results.append(result)
                 if log is not None:
                     log.write(json.dumps(result) + '\n')
@@ -161,8 +166,10 @@ def main(argv=None):
                             videos + [args.config])
     labels = args.label_source
     model = model_for_words(args.config, args.checkpoint, labels, args.device, args.cfg_options)
+    precision = choose_precision(model, args.precision)
     results = recognize(model, videos, labels=labels, top_k=args.top_k, views=args.views,
-                        progress=len(videos) > 1, skip_broken=True)
+                        progress=len(videos) > 1, skip_broken=True, batch_size=args.batch_size,
+                        workers=args.workers, precision=precision)
     print()
     for result in results:
         print(format_result(result))

@@ -1,7 +1,8 @@
 """Find the moments in your videos that match typed words.
 
     python tools/search.py index CONFIG [CHECKPOINT] VIDEO|DIR|LIST [...] --out INDEX
-        [--sample-fps 2] [--stride N] [--batch-size 8] [--video-root DIR] [--device cpu]
+        [--sample-fps 2] [--stride N] [--batch-size 8] [--workers 1] [--precision auto]
+        [--video-root DIR] [--device cpu]
         [--launcher none|pytorch|slurm]
     python tools/search.py query INDEX "words" [--top-k 5] [--thumbnails DIR] [--device cpu]
 
@@ -29,7 +30,13 @@ import time
 import cv2
 import decord
 
-from vtd_mm.apis import collect_videos, model_for_words, split_checkpoint
+from vtd_mm.apis import (
+    PRECISIONS,
+    choose_precision,
+    collect_videos,
+    model_for_words,
+    split_checkpoint,
+)
 from vtd_mm.apis.search import SearchIndexError, VideoSearchIndex, query_embedding
 from vtd_mm.engine import KeyValueAction
 from vtd_mm.utils import launcher_rank, write_atomically
@@ -49,6 +56,11 @@ def parse_args(argv=None):
     idx.add_argument('--video-root', '--data-prefix', dest='data_prefix',
                      help='folder the paths of a list are relative to')
     idx.add_argument('--device', default='cpu')
+    idx.add_argument('--precision', default='auto', choices=PRECISIONS,
+                     help='auto: bf16 where it pays (see tools/infer.py); an index keeps '
+                     'the precision it was made with')
+    idx.add_argument('--workers', type=int, default=1,
+                     help='processes that decode videos ahead of the model (0: none)')
     idx.add_argument('--cfg-options', nargs='+', action=KeyValueAction)
     idx.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
                      help='split the videos over the processes of a launcher')
@@ -67,6 +79,8 @@ def parse_args(argv=None):
             p.error('no videos given after the checkpoint')
         if args.sample_fps <= 0 or args.batch_size < 1 or (args.stride or 1) < 1:
             p.error('--sample-fps, --batch-size and --stride must be positive')
+        if args.workers < 0:
+            p.error(f'--workers must be 0 or more, got {args.workers}')
     elif args.top_k < 1:
         p.error(f'--top-k must be at least 1, got {args.top_k}')
     elif not args.words.strip():
@@ -93,10 +107,11 @@ def index(args):
         store.check_model(model)
     else:
         store = VideoSearchIndex.create(args.out, model, args.config, args.checkpoint,
-                                        args.sample_fps, args.stride)
+                                        args.sample_fps, args.stride,
+                                        choose_precision(model, args.precision))
     rank, size = world(args.launcher)
     if size == 1:
-        done = store.update(model, videos, args.batch_size, progress=True)
+        done = store.update(model, videos, args.batch_size, progress=True, workers=args.workers)
     else:
         done = sharded_update(args, store, model, videos, rank, size)
         if rank != 0:
@@ -117,8 +132,10 @@ def sharded_update(args, store, model, videos, rank, size):
     pending = store.pending(videos)
     shards = [osp.join(args.out, 'shards', f'rank_{r}-of-{size}') for r in range(size)]
     mine = VideoSearchIndex.create(shards[rank], model, args.config, args.checkpoint,
-                                   store.meta['sample_fps'], store.meta['stride'])
-    done = mine.update(model, pending[rank::size], args.batch_size, progress=True)
+                                   store.meta['sample_fps'], store.meta['stride'],
+                                   store.precision)
+    done = mine.update(model, pending[rank::size], args.batch_size, progress=True,
+                       workers=args.workers)
     mine.meta['skipped'] = done['skipped']
     mine.save()
     print(f'rank {rank} of {size}: {len(pending[rank::size])} of {len(pending)} videos to embed '

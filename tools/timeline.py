@@ -3,7 +3,8 @@
     python tools/timeline.py CONFIG [CHECKPOINT] VIDEO|DIR|LIST [...]
         --labels "a,b,c" | --label-file FILE  --out-dir DIR
         [--sample-fps 2] [--stride N] [--smooth 3] [--min-segment 1.0]
-        [--background P] [--batch-size 8] [--mp4] [--overwrite] [--device cpu]
+        [--background P] [--batch-size 8] [--workers 1] [--precision auto] [--mp4]
+        [--overwrite] [--device cpu]
         [--cfg-options key=value ...]
 
 Windows of the model's num_frames frames, sampled at --sample-fps, every
@@ -28,6 +29,7 @@ import sys
 from vtd_mm.apis import (
     add_video_tool_arguments,
     check_video_tool_arguments,
+    choose_precision,
     collect_videos,
     draw_timeline,
     model_for_words,
@@ -95,13 +97,15 @@ def main(argv=None):
                             args.overwrite, videos + [args.config])
     labels = args.label_source
     model = model_for_words(args.config, args.checkpoint, labels, args.device, args.cfg_options)
+    precision = choose_precision(model, args.precision)
     results = []
     for video, out in zip(videos, paths):
         try:
             timeline = video_timeline(model, video, labels, sample_fps=args.sample_fps,
                                       stride=args.stride, batch_size=args.batch_size,
                                       smooth=args.smooth, min_segment=args.min_segment,
-                                      background=args.background, progress=True)
+                                      background=args.background, progress=True,
+                                      workers=args.workers, precision=precision)
         except BrokenVideoError as err:
             print(f'\n{video}\n  skipped: {err}', file=sys.stderr)
             results.append(dict(video=video, error=str(err)))

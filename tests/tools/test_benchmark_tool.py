@@ -18,17 +18,28 @@ def test_every_section_fp32_and_bf16_side_by_side(capsys):
     argv = ['--arch', json.dumps(TINY_ARCH), '--device', 'cpu', '--dtype', 'fp32', 'bf16',
             '--frames', '2', '--num-classes', '5', '--n-ctx', '2', '--depth', '2',
             '--repeats', '1', '--step-frames', '2', '--step-batch', '2',
-            '--throughput', '1x2', '2x2', '--threads', '1']
+            '--throughput', '1x2', '2x2', '--threads', '1', '--windows', '2',
+            '--window-frames', '2', '--video-seconds', '4']
     threads = torch.get_num_threads()
     try:
         results = benchmark_clip.main(argv)
     finally:  # --threads sets the process's threads: give the other tests theirs back
         torch.set_num_threads(threads)
     out = capsys.readouterr().out
-    assert set(results) == {'fp32', 'bf16'}
+    assert set(results) == {'fp32', 'bf16', 'pipeline', 'onnx'}
+    assert set(results['pipeline']) == {0, 1, 2} and min(results['pipeline'].values()) > 0
+    onnx = results.pop('onnx')
+    assert set(onnx) == {'fp32', 'int8', 'pytorch fp32'}
+    assert all(row['frames_per_s'] > 0 for row in onnx.values())
+    del results['pipeline']
     for precision, r in results.items():
         assert r['matmul'] > 0
-        assert set(r) >= {'vision', 'text', 'text_bwd', 'memory', 'step', 'throughput'}
+        assert set(r) >= {'vision', 'text', 'text_bwd', 'memory', 'step', 'throughput',
+                          'inference'}
+        inference = r['inference']
+        assert inference['frames_per_s'] == pytest.approx(4 / inference['seconds'])
+        assert inference['util'] > 0 and inference['end_to_end_0'] > 0
+        assert inference['end_to_end_1'] > 0
         assert r['vision']['flops'] > 0 and 0 < r['vision']['seconds']
         step = r['step']['shared_prefix']
         # the step's FLOPs are its parts'; the text variants differ only in the text tower
@@ -44,6 +55,8 @@ def test_every_section_fp32_and_bf16_side_by_side(capsys):
     assert '=== fp32 ===' in out and '=== autocast bf16 ===' in out
     assert 'side by side' in out and 'training step 2x2, shared_prefix, bf16' in out
     assert '1x2 with_cp=False: fp32' in out
+    assert 'inference 2x2, bf16 : model alone' in out and '2 decoding worker(s)' in out
+    assert 'ONNX Runtime (CPU provider) vs PyTorch' in out and 'int8' in out
 
 
 def test_arguments():

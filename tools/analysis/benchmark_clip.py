@@ -41,12 +41,18 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import open_clip
 import torch
 
 import vtd_mm  # noqa: F401
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchmark_inference  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from vtd_mm.datasets import load_class_names
 from vtd_mm.models import CLIPTextEncoder, CLIPVisionBackbone
 from vtd_mm.models.clip import resolve_arch
@@ -76,12 +82,14 @@ def parse_args(argv=None):
                    '16 clips x 16 frames, fully supervised, and 8 x 32, the protocols; on a '
                    'CPU: 2x8)')
     p.add_argument('--skip', nargs='*', default=[],
-                   choices=['vision', 'text', 'text-backward', 'memory', 'step', 'throughput'])
+                   choices=['vision', 'text', 'text-backward', 'memory', 'step', 'throughput',
+                            'inference', 'pipeline', 'onnx'])
     p.add_argument('--step-frames', type=int, default=8, help='frames per clip (step)')
     p.add_argument('--step-text', nargs='+', default=list(TEXT_MODES), choices=TEXT_MODES,
                    help='text variants of the training-step section (default: all three)')
     p.add_argument('--step-batch', type=int, default=2, help='clips per step')
     p.add_argument('--memory-probe', choices=['plain', 'cp'], help=argparse.SUPPRESS)
+    benchmark_inference.add_arguments(p)
     args = p.parse_args(argv)
     if args.arch.lstrip().startswith('{'):
         args.arch = json.loads(args.arch)
@@ -291,8 +299,12 @@ def build_vtd(args, names, frames, with_cp=False):
     from mmaction.registry import MODELS
     from mmaction.utils import register_all_modules
     register_all_modules(init_default_scope=True)
+    from mmengine.config import Config
+    clip_input = Config.fromfile(os.path.join(ROOT, 'configs', '_base_', 'models',
+                                              'clip_preprocessing.py')).model
     model = MODELS.build(dict(
         type='Recognizer2D',
+        data_preprocessor=clip_input.data_preprocessor,
         backbone=dict(type='CLIPVisionBackbone', arch=args.arch, n_ctx=args.n_ctx,
                       depth=args.depth, with_cp=with_cp),
         cls_head=dict(type='VTDHead', num_classes=len(names),
@@ -458,13 +470,23 @@ def main(argv=None):
           f'prompts n_ctx={args.n_ctx} depth={args.depth} (CLIP frozen); '
           f"precision: {', '.join(args.dtype)}")
     results = {}
-    for precision in args.dtype:
-        args.precision = precision
-        torch.manual_seed(0)
-        results[precision] = run_precision(args)
+    with tempfile.TemporaryDirectory() as workdir:
+        wanted = {'inference', 'pipeline'} - set(args.skip)
+        args.video = benchmark_inference.generated_video(args, workdir) if wanted else None
+        for precision in args.dtype:
+            args.precision = precision
+            torch.manual_seed(0)
+            results[precision] = run_precision(args)
+        extra = {}
+        if 'pipeline' not in args.skip:
+            extra['pipeline'] = benchmark_inference.bench_pipeline(args, args.video)
+            benchmark_inference.print_pipeline(args, extra['pipeline'])
+        if 'onnx' not in args.skip:
+            extra['onnx'] = benchmark_inference.bench_onnx(args, workdir)
+            benchmark_inference.print_onnx(extra['onnx'])
     if len(args.dtype) > 1:
         print_side_by_side(args, results)
-    return results
+    return dict(results, **extra)
 
 
 def run_precision(args):
@@ -536,6 +558,10 @@ def run_precision(args):
         for r in rows:
             print(f"{r['clips']:>5} x {r['frames']:<8}{str(r['with_cp']):<9}{r['seconds']:>9.3f}"
                   f"{r['clips_per_s']:>9.2f}{100 * r['util']:>5.0f}%{r['peak_mib']:>8.0f} MiB")
+
+    if 'inference' not in args.skip:
+        r = out['inference'] = benchmark_inference.bench_inference(args, rate, args.video)
+        benchmark_inference.print_inference(args, r)
     return out
 
 
@@ -551,6 +577,14 @@ def print_side_by_side(args, results):
                 print(f"training step {args.step_batch}x{args.step_frames}, {mode}, {p:<5}: "
                       f"{step['seconds']:.3f} s, {100 * step['util']:.0f}% of the {p} matmul, "
                       f"{ref / step['seconds']:.2f}x")
+    if 'inference' not in args.skip:
+        ref = results[base]['inference']
+        for p in args.dtype:
+            r = results[p]['inference']
+            print(f"inference {args.windows}x{args.window_frames}, {p:<5}: model alone "
+                  f"{r['frames_per_s']:.1f} frames/s ({100 * r['util']:.0f}% of the {p} matmul, "
+                  f"{r['frames_per_s'] / ref['frames_per_s']:.2f}x); end to end "
+                  f"{r['end_to_end_1']:.1f} frames/s with 1 worker")
     if 'throughput' not in args.skip and args.throughput:
         for i, row in enumerate(results[base]['throughput']):
             cells = ', '.join(f"{p} {r['throughput'][i]['clips_per_s']:.2f} clips/s"

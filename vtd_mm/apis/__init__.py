@@ -11,11 +11,13 @@ from .inputs import (
                      refuse_existing_outputs,
                      split_checkpoint,
 )
+from .precision import PRECISIONS, choose_precision, resolve_precision
 from .test_sets import evaluate_test_sets
 from .timeline import segments_from_scores, video_timeline
 from .vtd_inferencer import VTDInferencer, describe_prediction, inference_pipeline, label_set
 
-__all__ = ['VTDInferencer', 'add_video_tool_arguments', 'check_video_tool_arguments',
+__all__ = ['PRECISIONS', 'VTDInferencer', 'add_video_tool_arguments',
+           'check_video_tool_arguments', 'choose_precision', 'resolve_precision',
            'collect_videos', 'describe_prediction', 'draw_strip',
            'draw_timeline', 'evaluate_test_sets', 'format_result', 'frozen_clip_options',
            'inference_pipeline', 'init_recognizer', 'label_set', 'model_for_words',

@@ -12,7 +12,8 @@ from .vtd_inferencer import VTDInferencer
 
 def recognize(model, videos: Sequence[str], labels=None, top_k: int = 5,
               views: Optional[int] = None, progress: bool = False,
-              skip_broken: bool = False) -> List[Dict]:
+              skip_broken: bool = False, batch_size: int = 1, workers: int = 0,
+              precision: str = 'fp32') -> List[Dict]:
     """Top-k classes and the frame-by-frame reading of each video, through
     :class:`~vtd_mm.apis.VTDInferencer` on a model already built.
 
@@ -27,6 +28,10 @@ def recognize(model, videos: Sequence[str], labels=None, top_k: int = 5,
         progress: show a progress bar.
         skip_broken: a video that cannot be decoded gets ``dict(video,
             error)`` in the results instead of stopping the run.
+        batch_size: videos per forward pass.
+        workers: processes that decode videos ahead of the model.
+        precision: ``'fp32'``, ``'bf16'`` or ``'fp16'`` (see
+            :func:`~vtd_mm.apis.precision.resolve_precision`).
 
     Returns:
         list[dict]: one prediction per video, as :class:`VTDInferencer` gives them.
@@ -37,8 +42,8 @@ def recognize(model, videos: Sequence[str], labels=None, top_k: int = 5,
         ValueError: ``top_k`` or ``views`` below 1.
     """
     inferencer = VTDInferencer(model, views=views, top_k=top_k, skip_broken=skip_broken,
-                               show_progress=progress)
-    return inferencer(list(videos), labels=labels)['predictions']
+                               show_progress=progress, precision=precision, workers=workers)
+    return inferencer(list(videos), labels=labels, batch_size=batch_size)['predictions']
 
 
 def format_result(result: Dict) -> str:

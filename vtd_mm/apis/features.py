@@ -10,7 +10,8 @@ from .timeline import run_windows, vtd_head_of
 
 
 def video_features(model, path: str, sample_fps: float = 2.0, stride: Optional[int] = None,
-                   batch_size: int = 8, progress: bool = False) -> Dict[str, np.ndarray]:
+                   batch_size: int = 8, progress: bool = False, workers: int = 0,
+                   precision: str = 'fp32') -> Dict[str, np.ndarray]:
     """Frame and window (clip) embeddings of one video, read window by window.
 
     Windows of the model's ``num_frames`` sampled frames (``sample_fps``)
@@ -19,7 +20,8 @@ def video_features(model, path: str, sample_fps: float = 2.0, stride: Optional[i
     output, projected to the text width where they differ), taken from the
     first window that holds it; its token and weight are read against the
     model's current label set. A window's embedding is the mean of its
-    frames' L2-normalised embeddings (not normalised again).
+    frames' L2-normalised embeddings (not normalised again). ``workers`` and
+    ``precision``: see :func:`~vtd_mm.apis.timeline.run_windows`.
 
     Returns:
         dict of arrays: ``frame_embeddings`` [N, D] float32, ``frame_times``
@@ -37,7 +39,7 @@ def video_features(model, path: str, sample_fps: float = 2.0, stride: Optional[i
     frames = tokens = weights = None
     seen = np.zeros(n, dtype=bool)
     clips = dict(clip_embeddings=[], clip_times=[], clip_tokens=[], clip_scores=[])
-    for batch, out in run_windows(model, windows, batch_size, progress):
+    for batch, out in run_windows(model, windows, batch_size, progress, workers, precision):
         feats = out['frames'].float()                                     # [B, T, D]
         if frames is None:
             frames = np.zeros((n, feats.shape[-1]), np.float32)

@@ -7,6 +7,7 @@ from ..datasets import LABEL_DIR, load_class_names
 from ..datasets.annotation_list import annotation_entries
 from ..engine import KeyValueAction
 from ..utils import OutputRefused, check_output
+from .precision import PRECISIONS
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mkv', '.webm', '.mov', '.m4v', '.flv', '.mpg', '.mpeg')
 
@@ -92,7 +93,8 @@ def add_video_tool_arguments(parser, what: str = 'video files, folders of videos
                              'annotation lists (.txt)') -> None:
     """The arguments every tool that reads users' videos shares: CONFIG,
     ``[CHECKPOINT] VIDEO|DIR|LIST ...``, ``--labels`` / ``--label-file``,
-    ``--data-prefix`` (alias ``--video-root``), ``--device``, ``--cfg-options``."""
+    ``--data-prefix`` (alias ``--video-root``), ``--device``, ``--precision``,
+    ``--workers``, ``--cfg-options``."""
     parser.add_argument('config', help='config file')
     parser.add_argument('inputs', nargs='*', metavar='[CHECKPOINT] VIDEO|DIR|LIST',
                         help=f'an optional checkpoint (.pth), then {what}')
@@ -103,6 +105,11 @@ def add_video_tool_arguments(parser, what: str = 'video files, folders of videos
     parser.add_argument('--data-prefix', '--video-root', dest='data_prefix',
                         help='folder the paths of a list are relative to')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
+    parser.add_argument('--precision', default='auto', choices=PRECISIONS,
+                        help='auto (default): bf16 on a GPU and on a CPU with bf16 units for '
+                        'models of 20M weights or more, else fp32')
+    parser.add_argument('--workers', type=int, default=1,
+                        help='processes that decode videos ahead of the model (0: none)')
     parser.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
                         help='override config settings, key=value')
 
@@ -118,4 +125,6 @@ def check_video_tool_arguments(parser, args, positive: Sequence[str] = (),
         value = getattr(args, name)
         if value is not None and value <= 0:
             parser.error(f'--{name.replace("_", "-")} must be positive, got {value}')
+    if args.workers < 0:
+        parser.error(f'--workers must be 0 or more, got {args.workers}')
     args.label_source = args.labels if args.labels is not None else args.label_file

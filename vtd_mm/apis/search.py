@@ -76,13 +76,16 @@ class VideoSearchIndex:
 
     @classmethod
     def create(cls, folder: str, model, config: str, checkpoint: Optional[str],
-               sample_fps: float, stride: Optional[int]) -> 'VideoSearchIndex':
+               sample_fps: float, stride: Optional[int],
+               precision: str = 'fp32') -> 'VideoSearchIndex':
+        """A new, empty index of ``model``'s clip embeddings, computed in
+        ``precision`` (resolved; kept for every later update)."""
         faiss = _faiss()
         dim = model.cls_head.text_encoder.embed_dim
         meta = dict(format=FORMAT, config=osp.abspath(config),
                     checkpoint=checkpoint and osp.abspath(checkpoint),
                     model_digest=model_digest(model), dim=dim, sample_fps=sample_fps,
-                    stride=stride, next_id=0, videos={})
+                    stride=stride, precision=precision, next_id=0, videos={})
         return cls(folder, meta, faiss.IndexIDMap2(faiss.IndexFlatIP(dim)))
 
     @classmethod
@@ -113,6 +116,11 @@ class VideoSearchIndex:
                               f'{META} lists {count} of width {meta["dim"]}; rebuild the index.')
         return cls(folder, meta, vectors)
 
+    @property
+    def precision(self) -> str:
+        """The precision of the index's embeddings (fp32 for an index that does not say)."""
+        return self.meta.get('precision', 'fp32')
+
     def check_model(self, model) -> None:
         """Refuse a model other than the one that made the index."""
         if model_digest(model) != self.meta['model_digest']:
@@ -122,10 +130,13 @@ class VideoSearchIndex:
                 'and these words would not share one space. Use that model, or a new index.')
 
     def update(self, model, videos: List[str], batch_size: int = 8,
-               progress: bool = False) -> Dict[str, list]:
+               progress: bool = False, workers: int = 0) -> Dict[str, list]:
         """Index new and changed videos (by size and modification time) and
         drop the entries of files that no longer exist. A video that cannot
-        be decoded is skipped and reported; it stays out of the index."""
+        be decoded is skipped and reported; it stays out of the index.
+        ``workers``: see :func:`~vtd_mm.apis.timeline.run_windows`; the
+        embeddings are computed in the index's precision."""
+        precision = self.precision
         done = dict(added=[], updated=[], unchanged=[], dropped=self.drop_missing(), skipped=[])
         for video in videos:
             path, state = osp.abspath(video), file_state(video)
@@ -135,7 +146,7 @@ class VideoSearchIndex:
                 continue
             try:
                 out = video_features(model, video, self.meta['sample_fps'], self.meta['stride'],
-                                     batch_size, progress)
+                                     batch_size, progress, workers, precision)
             except BrokenVideoError as err:
                 done['skipped'].append(dict(video=path, error=str(err)))
                 continue

@@ -25,8 +25,8 @@ def open_source(source: Union[int, str]) -> cv2.VideoCapture:
 def stream_results(model, source: Union[int, str], sample_fps: float = 4.0,
                    stride: Optional[int] = None, top_k: int = 3,
                    max_frames: Optional[int] = None,
-                   on_frame: Optional[Callable[[np.ndarray, Optional[Dict]], None]] = None
-                   ) -> Iterator[Dict]:
+                   on_frame: Optional[Callable[[np.ndarray, Optional[Dict]], None]] = None,
+                   precision: str = 'fp32') -> Iterator[Dict]:
     """Read ``source`` frame by frame; keep a rolling window of the model's
     ``num_frames`` frames sampled at ``sample_fps``; every ``stride`` new
     sampled frames (default: half a window) score the window and yield
@@ -37,7 +37,8 @@ def stream_results(model, source: Union[int, str], sample_fps: float = 4.0,
     ``on_frame(frame_rgb, latest_result)`` is called for every frame read
     (to draw or show it). Stops at the end of the source or after
     ``max_frames`` frames. The label set is the model head's (see
-    :func:`~vtd_mm.apis.label_set`).
+    :func:`~vtd_mm.apis.label_set`). ``precision``: the forward's, resolved
+    (see :func:`~vtd_mm.apis.precision.resolve_precision`).
     """
     head, length = vtd_head_of(model)
     names = list(head.class_names)
@@ -64,7 +65,7 @@ def stream_results(model, source: Union[int, str], sample_fps: float = 4.0,
                 if len(buffer) == length and (sampled - length) % stride == 0:
                     window = Window(np.stack(buffer), np.arange(length), np.asarray(indices),
                                     np.asarray(times))
-                    out = forward_windows(model, [window], str(source), pipeline)
+                    out = forward_windows(model, [window], str(source), pipeline, precision)
                     probs = out['logits'][0].float().softmax(-1)
                     top = torch.topk(probs, min(top_k, len(names)))
                     latest = dict(time=round(now, 3), frame=read,

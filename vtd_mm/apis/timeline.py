@@ -6,11 +6,13 @@ import numpy as np
 import torch
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.utils import ProgressBar
+from torch.utils.data import DataLoader
 
-from ..datasets.video_windows import VideoWindows
+from ..datasets.video_windows import VideoWindows, WindowBatches, window_results
 from ..engine import label_set_heads
 from ..evaluation.segmentation import runs
 from .inputs import parse_labels
+from .precision import autocast_for
 from .vtd_inferencer import SAMPLERS, label_set
 
 BACKGROUND = 'none of these'
@@ -117,45 +119,62 @@ def vtd_head_of(model):
     return heads[0], heads[0].num_frames
 
 
-def forward_windows(model, windows: List, source: str, pipeline=None) -> Dict:
-    """The VTD head's :meth:`forward_details` of ``windows`` (each one view of
-    the model's ``num_frames`` frames [T, H, W, 3] RGB) from ``source``."""
-    head, length = vtd_head_of(model)
-    pipeline = pipeline or window_pipeline(model.cfg)
-    data = [pipeline(dict(imgs=list(w.frames), original_shape=w.frames.shape[1:3],
-                          img_shape=w.frames.shape[1:3], modality='RGB', num_clips=1,
-                          clip_len=length, label=-1, start_index=0,
-                          frame_inds=w.indices, filename=source)) for w in windows]
-    with torch.no_grad():
-        data = model.data_preprocessor(pseudo_collate(data), False)
+def window_data(windows: List, source: str, pipeline, length: int) -> Dict:
+    """The model's batch input of ``windows`` (each one view of ``length``
+    frames [T, H, W, 3] RGB) from ``source``, through ``pipeline``."""
+    return pseudo_collate([pipeline(window_results(w, length, source)) for w in windows])
+
+
+def forward_data(model, data: Dict, precision: str = 'fp32') -> Dict:
+    """The VTD head's :meth:`forward_details` of a batch of window data, the
+    forward in ``precision`` (see :func:`~vtd_mm.apis.precision.autocast_for`)."""
+    head, _ = vtd_head_of(model)
+    with torch.no_grad(), autocast_for(model, precision):
+        data = model.data_preprocessor(data, False)
         feats, kwargs = model.extract_feat(data['inputs'], test_mode=True)
         return head.forward_details(feats, kwargs.get('num_segs'))
 
 
-def run_windows(model, windows: VideoWindows, batch_size: int, progress: bool = False
-                ) -> Iterator[Tuple[List, Dict]]:
+def forward_windows(model, windows: List, source: str, pipeline=None,
+                    precision: str = 'fp32') -> Dict:
+    """The VTD head's :meth:`forward_details` of ``windows`` (each one view of
+    the model's ``num_frames`` frames [T, H, W, 3] RGB) from ``source``."""
+    _, length = vtd_head_of(model)
+    pipeline = pipeline or window_pipeline(model.cfg)
+    return forward_data(model, window_data(windows, source, pipeline, length), precision)
+
+
+def run_windows(model, windows: VideoWindows, batch_size: int, progress: bool = False,
+                workers: int = 0, precision: str = 'fp32') -> Iterator[Tuple[List, Dict]]:
     """Batches of windows of ``windows`` through ``model``: yields the
-    windows and the VTD head's :meth:`forward_details` of them (one view
-    per window)."""
-    pipeline = window_pipeline(model.cfg)
+    windows (without their frames) and the VTD head's :meth:`forward_details`
+    of them (one view per window), in the video's order.
+
+    ``workers`` processes decode and transform the batches ahead of the model
+    (:class:`~vtd_mm.datasets.video_windows.WindowBatches`); 0 does it here,
+    between forward passes. ``precision``: resolved, see
+    :func:`~vtd_mm.apis.precision.resolve_precision`.
+    """
+    batches = WindowBatches(windows.path, windows.length, windows.sample_fps, windows.stride,
+                            batch_size, window_pipeline(model.cfg))
+    loader = DataLoader(batches, batch_size=None, num_workers=workers,
+                        collate_fn=lambda item: item)
     bar = ProgressBar(max(int(round(windows.duration)), 1)) if progress else None
-    done_s, batch = 0, []
-    for window in windows:
-        batch.append(window)
-        if len(batch) == batch_size:
-            yield batch, forward_windows(model, batch, windows.path, pipeline)
-            batch = []
-        now = int(round(float(window.times[-1])))
+    done_s = 0
+    for batch, data in loader:
+        if batch is None:
+            raise data  # the video's BrokenVideoError, from the worker that met it
+        yield batch, forward_data(model, data, precision)
+        now = int(round(float(batch[-1].times[-1])))
         if bar is not None and now > done_s:
             bar.update(now - done_s)
             done_s = now
-    if batch:
-        yield batch, forward_windows(model, batch, windows.path, pipeline)
 
 
 def frame_readings(model, path: str, names: List[str], sample_fps: float = 2.0,
                    stride: Optional[int] = None, batch_size: int = 8,
-                   progress: bool = False) -> FrameReadings:
+                   progress: bool = False, workers: int = 0,
+                   precision: str = 'fp32') -> FrameReadings:
     """Every sampled frame of ``path`` read against the label set ``names``
     (already given to the model's head), window by window: see
     :func:`video_timeline`."""
@@ -166,7 +185,7 @@ def frame_readings(model, path: str, names: List[str], sample_fps: float = 2.0,
     similarity, counts = np.zeros(n), np.zeros(n)
     votes = np.zeros((n, len(names)), dtype=int)
     scale = float(head.logit_scale.detach().exp())
-    for batch, out in run_windows(model, windows, batch_size, progress):
+    for batch, out in run_windows(model, windows, batch_size, progress, workers, precision):
         logits = out['frame_logits'].float()                                 # [B, T, K]
         probs = logits.softmax(-1).double().numpy()
         cos = (logits.max(-1).values / scale).double().numpy()               # [B, T]
@@ -183,7 +202,7 @@ def frame_readings(model, path: str, names: List[str], sample_fps: float = 2.0,
 def video_timeline(model, path: str, labels=None, sample_fps: float = 2.0,
                    stride: Optional[int] = None, batch_size: int = 8, smooth: int = 3,
                    min_segment: float = 1.0, background: Optional[float] = None,
-                   progress: bool = False) -> Dict:
+                   progress: bool = False, workers: int = 0, precision: str = 'fp32') -> Dict:
     """The timeline of one video of any length.
 
     Windows of the model's ``num_frames`` frames, sampled at ``sample_fps``,
@@ -208,6 +227,8 @@ def video_timeline(model, path: str, labels=None, sample_fps: float = 2.0,
             well above unrelated ones, e.g. 0.6-0.8 vs 0.2-0.45 for the demo's
             tiny CLIP).
         progress: a progress bar in seconds of video.
+        workers, precision: decoding processes and the forward's precision
+            (resolved), see :func:`run_windows`.
 
     Returns:
         dict: ``video``, ``duration`` (s), ``sample_fps``, ``label_set``,
@@ -216,7 +237,8 @@ def video_timeline(model, path: str, labels=None, sample_fps: float = 2.0,
         ``label`` or None, ``score``).
     """
     with label_set(model, parse_labels(labels)) as names:
-        r = frame_readings(model, path, names, sample_fps, stride, batch_size, progress)
+        r = frame_readings(model, path, names, sample_fps, stride, batch_size, progress,
+                           workers, precision)
     segments = segments_from_scores(r.scores, r.starts, r.ends, r.names, smooth, min_segment,
                                     background, r.similarity)
     best = r.scores.argmax(axis=1)

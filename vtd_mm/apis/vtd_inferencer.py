@@ -10,6 +10,7 @@ from mmaction.registry import INFERENCERS
 from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from torch.utils.data import DataLoader, Dataset
 
 from ..datasets.checked_video_dataset import (
     BrokenVideoError,
@@ -19,6 +20,7 @@ from ..datasets.checked_video_dataset import (
 from ..engine import label_set_heads
 from .init_model import init_recognizer
 from .inputs import parse_labels
+from .precision import autocast_for
 
 SAMPLERS = ('UniformSample', 'SampleFrames', 'UniformSampleFrames', 'DenseSampleFrames')
 # what PackActionInputs keeps in each data sample's meta, beyond its defaults
@@ -98,6 +100,10 @@ class VTDInferencer(ActionRecogInferencer):
         skip_broken: a video that cannot be decoded gets a prediction with
             ``error`` instead of stopping the call.
         cfg_options: settings merged into the config.
+        precision: the forward's precision, resolved (``'fp32'``, ``'bf16'``,
+            ``'fp16'``; see :func:`~vtd_mm.apis.precision.resolve_precision`).
+        workers: processes that decode and transform videos ahead of the
+            model (0: here, between forward passes).
 
     Each prediction (``return_datasamples=False``) is a dict: ``video``,
     ``label_set`` (its size), ``top_k`` (``label``, ``name``, ``score``),
@@ -109,11 +115,13 @@ class VTDInferencer(ActionRecogInferencer):
 
     def __init__(self, model, weights: Optional[str] = None, device: Optional[str] = 'cpu',
                  views: Optional[int] = None, top_k: int = 5, skip_broken: bool = False,
-                 cfg_options: Optional[dict] = None, show_progress: bool = False):
-        if top_k < 1 or (views is not None and views < 1):
-            raise ValueError(f'top_k and views must be at least 1, got top_k={top_k}, '
-                             f'views={views}')
+                 cfg_options: Optional[dict] = None, show_progress: bool = False,
+                 precision: str = 'fp32', workers: int = 0):
+        if top_k < 1 or (views is not None and views < 1) or workers < 0:
+            raise ValueError(f'top_k and views must be at least 1 and workers at least 0, got '
+                             f'top_k={top_k}, views={views}, workers={workers}')
         self.views, self.top_k, self.skip_broken = views, top_k, skip_broken
+        self.precision, self.workers = precision, workers
         self.cfg_options = cfg_options
         self._built = model if isinstance(model, torch.nn.Module) else None
         if self._built is not None:
@@ -153,26 +161,22 @@ class VTDInferencer(ActionRecogInferencer):
             return super().__call__(inputs, batch_size=batch_size, **kwargs)
 
     def preprocess(self, inputs: Sequence[str], batch_size: int = 1, **kwargs):
-        """Batches of ``(path, data or the decoding error)``."""
-        batch = []
-        for path in inputs:
-            try:
-                item = (path, self.pipeline(path))
-            except DecodingFailed as err:
-                if not self.skip_broken:
-                    raise BrokenVideoError(f'cannot decode video {path} ({err})', path) from err
-                item = (path, err)
-            batch.append(item)
-            if len(batch) == batch_size:
-                yield batch
-                batch = []
-        if batch:
+        """Batches of ``(path, data or the decoding error)``, decoded by
+        ``workers`` loader processes ahead of the model (in order)."""
+        loader = DataLoader(_DecodedVideos(list(inputs), self.pipeline), batch_size=batch_size,
+                            num_workers=self.workers, collate_fn=list)
+        for batch in loader:
+            for path, data in batch:
+                if isinstance(data, DecodingFailed) and not self.skip_broken:
+                    raise BrokenVideoError(f'cannot decode video {path} ({data})', path) from data
             yield batch
 
     @torch.no_grad()
     def forward(self, inputs: List[tuple], **kwargs) -> List[ActionDataSample]:
         decoded = [data for _, data in inputs if not isinstance(data, DecodingFailed)]
-        preds = iter(self.model.test_step(pseudo_collate(decoded)) if decoded else [])
+        with autocast_for(self.model, self.precision):
+            preds = self.model.test_step(pseudo_collate(decoded)) if decoded else []
+        preds = iter(preds)
         out = []
         for path, data in inputs:
             if isinstance(data, DecodingFailed):
@@ -184,6 +188,22 @@ class VTDInferencer(ActionRecogInferencer):
 
     def pred2dict(self, data_sample: ActionDataSample) -> Dict:
         return describe_prediction(data_sample, self._names, self.top_k)
+
+
+class _DecodedVideos(Dataset):
+    """``(path, pipeline(path))`` of each video, or ``(path, DecodingFailed)``."""
+
+    def __init__(self, paths: List[str], pipeline):
+        self.paths, self.pipeline = paths, pipeline
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int):
+        try:
+            return self.paths[i], self.pipeline(self.paths[i])
+        except DecodingFailed as err:
+            return self.paths[i], err
 
 
 def describe_prediction(pred: ActionDataSample, names: List[str], top_k: int) -> Dict:

@@ -28,6 +28,9 @@ class BrokenVideoError(RuntimeError):
         super().__init__(message)
         self.filename = filename
 
+    def __reduce__(self):  # pickled by message and file (e.g. from a loader worker)
+        return type(self), (str(self), self.filename)
+
 
 # decord 0.6 opens some files whose frames it cannot convert: a rotation tag
 # in the container, or some frame widths (e.g. 8, 12, 16, 24 or 48 px at a
@@ -63,6 +66,16 @@ class DecodingFailed(RuntimeError):
     def __init__(self, transform: str, err: Exception, path: str = None):
         super().__init__(f'{transform}: {decoding_error_text(err, path)}')
         self.transform = transform
+
+    def __reduce__(self):  # pickled by its message (e.g. from a loader worker)
+        return _decoding_failed, (str(self), self.transform)
+
+
+def _decoding_failed(message: str, transform: str) -> DecodingFailed:
+    err = DecodingFailed.__new__(DecodingFailed)
+    RuntimeError.__init__(err, message)
+    err.transform = transform
+    return err
 
 
 def check_decoded(data: dict) -> None:

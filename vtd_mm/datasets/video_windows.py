@@ -1,8 +1,10 @@
 """Windows of frames sampled from a long video, decoded as they are needed."""
 import math
-from typing import Iterator, List, NamedTuple, Optional
+from typing import Callable, Iterator, List, NamedTuple, Optional, Sequence
 
 import numpy as np
+from mmengine.dataset import pseudo_collate
+from torch.utils.data import IterableDataset, get_worker_info
 
 from .checked_video_dataset import BrokenVideoError
 
@@ -51,6 +53,7 @@ class VideoWindows:
         if total == 0:
             raise BrokenVideoError(f'cannot decode video {path} (no frames)', path)
         self.path, self.length, self.stride = path, length, stride or length
+        self.sample_fps = sample_fps
         self.fps = float(self.reader.get_avg_fps()) or None
         step = 1.0 if not sample_fps or not self.fps else max(self.fps / sample_fps, 1.0)
         self.indices = np.unique(np.round(np.arange(0, total, step)).astype(int).clip(0, total - 1))
@@ -71,9 +74,12 @@ class VideoWindows:
         return starts
 
     def __iter__(self) -> Iterator[Window]:
+        return self.windows(self.starts())
+
+    def windows(self, starts: Sequence[int]) -> Iterator[Window]:
+        """The windows that start at ``starts`` (sampled positions, ascending)."""
         n = len(self.indices)
         held = {}  # sampled position -> decoded frame
-        starts = self.starts()
         for i, start in enumerate(starts):
             following = starts[i + 1] if i + 1 < len(starts) else n
             positions = np.minimum(np.arange(start, start + self.length), n - 1)
@@ -90,3 +96,54 @@ class VideoWindows:
             for p in [p for p in held if p < following]:
                 del held[p]  # no later window reaches back before the next start
             yield Window(frames, positions, self.indices[positions], self.times[positions])
+
+
+def window_results(window: Window, length: int, source: str) -> dict:
+    """The results dict of one window, as MMAction2's transforms after
+    decoding expect it (one view of ``length`` frames from ``source``)."""
+    return dict(imgs=list(window.frames), original_shape=window.frames.shape[1:3],
+                img_shape=window.frames.shape[1:3], modality='RGB', num_clips=1,
+                clip_len=length, label=-1, start_index=0, frame_inds=window.indices,
+                filename=source)
+
+
+class WindowBatches(IterableDataset):
+    """Batches of ``batch_size`` windows of one video, decoded and put through
+    ``transform`` (one window's data dict -> the model's input), for a
+    :class:`~torch.utils.data.DataLoader` (``batch_size=None``).
+
+    Each item is ``(windows, data)``: the batch's :class:`Window` s without
+    their frames, and ``pseudo_collate`` of the transformed windows; or
+    ``(None, BrokenVideoError)`` when decoding fails (the loader's workers
+    cannot re-raise an error that takes two arguments, so it travels as data).
+    With ``n`` loader workers, worker ``w`` decodes batches ``w, w + n, ...``:
+    the loader takes one item from each worker in turn, so the batches arrive
+    in the video's order while the workers decode ahead of the model.
+
+    Args:
+        path, length, sample_fps, stride: see :class:`VideoWindows`.
+        batch_size: windows per item.
+        transform: ``dict(imgs, frame_inds, ...) -> data`` (e.g. the config's
+            test transforms after decoding).
+    """
+
+    def __init__(self, path: str, length: int, sample_fps: Optional[float], stride: Optional[int],
+                 batch_size: int, transform: Callable):
+        self.args = (path, length, sample_fps, stride)
+        self.batch_size, self.transform = batch_size, transform
+
+    def __iter__(self):
+        info = get_worker_info()
+        worker, workers = (0, 1) if info is None else (info.id, info.num_workers)
+        try:
+            windows = VideoWindows(*self.args)
+            starts = windows.starts()
+            batches = [starts[i:i + self.batch_size]
+                       for i in range(0, len(starts), self.batch_size)]
+            for batch in batches[worker::workers]:
+                items = list(windows.windows(batch))
+                data = [self.transform(window_results(w, windows.length, windows.path))
+                        for w in items]
+                yield [w._replace(frames=None) for w in items], pseudo_collate(data)
+        except BrokenVideoError as err:
+            yield None, err
