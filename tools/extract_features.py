@@ -2,7 +2,7 @@
 
     python tools/extract_features.py CONFIG [CHECKPOINT] VIDEO|DIR|LIST [...] --out-dir DIR
         [--labels "a,b,c" | --label-file FILE] [--sample-fps 2] [--stride N]
-        [--batch-size 8] [--workers 1] [--precision auto] [--video-root DIR] [--overwrite]
+        [--batch-size 8] [--workers N] [--precision auto] [--video-root DIR] [--overwrite]
         [--device cpu]
         [--cfg-options key=value ...]
 

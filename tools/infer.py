@@ -2,7 +2,7 @@
 
     python tools/infer.py CONFIG [CHECKPOINT] VIDEO|DIR|LIST [...]
         [--labels "a,b,c" | --label-file FILE] [--top-k 5] [--views N]
-        [--batch-size 1] [--workers 1] [--precision auto|fp32|bf16|fp16]
+        [--batch-size 1] [--workers N] [--precision auto|fp32|bf16|fp16]
         [--out-dir DIR] [--mp4] [--data-prefix DIR] [--device cpu]
         [--cfg-options key=value ...]
     python tools/infer.py CONFIG [CHECKPOINT] --stream SOURCE [--labels ... | --label-file ...]

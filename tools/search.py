@@ -1,7 +1,7 @@
 """Find the moments in your videos that match typed words.
 
     python tools/search.py index CONFIG [CHECKPOINT] VIDEO|DIR|LIST [...] --out INDEX
-        [--sample-fps 2] [--stride N] [--batch-size 8] [--workers 1] [--precision auto]
+        [--sample-fps 2] [--stride N] [--batch-size 8] [--workers N] [--precision auto]
         [--video-root DIR] [--device cpu]
         [--launcher none|pytorch|slurm]
     python tools/search.py query INDEX "words" [--top-k 5] [--thumbnails DIR] [--device cpu]
@@ -37,6 +37,7 @@ from vtd_mm.apis import (
     model_for_words,
     split_checkpoint,
 )
+from vtd_mm.apis.inputs import WORKERS_HELP, decoding_workers
 from vtd_mm.apis.search import SearchIndexError, VideoSearchIndex, query_embedding
 from vtd_mm.engine import KeyValueAction
 from vtd_mm.utils import launcher_rank, write_atomically
@@ -59,8 +60,7 @@ def parse_args(argv=None):
     idx.add_argument('--precision', default='auto', choices=PRECISIONS,
                      help='auto: bf16 where it pays (see tools/infer.py); an index keeps '
                      'the precision it was made with')
-    idx.add_argument('--workers', type=int, default=1,
-                     help='processes that decode videos ahead of the model (0: none)')
+    idx.add_argument('--workers', type=int, help=WORKERS_HELP)
     idx.add_argument('--cfg-options', nargs='+', action=KeyValueAction)
     idx.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
                      help='split the videos over the processes of a launcher')
@@ -79,8 +79,7 @@ def parse_args(argv=None):
             p.error('no videos given after the checkpoint')
         if args.sample_fps <= 0 or args.batch_size < 1 or (args.stride or 1) < 1:
             p.error('--sample-fps, --batch-size and --stride must be positive')
-        if args.workers < 0:
-            p.error(f'--workers must be 0 or more, got {args.workers}')
+        args.workers = decoding_workers(p, args.workers, args.device)
     elif args.top_k < 1:
         p.error(f'--top-k must be at least 1, got {args.top_k}')
     elif not args.words.strip():

@@ -3,7 +3,7 @@
     python tools/timeline.py CONFIG [CHECKPOINT] VIDEO|DIR|LIST [...]
         --labels "a,b,c" | --label-file FILE  --out-dir DIR
         [--sample-fps 2] [--stride N] [--smooth 3] [--min-segment 1.0]
-        [--background P] [--batch-size 8] [--workers 1] [--precision auto] [--mp4]
+        [--background P] [--batch-size 8] [--workers N] [--precision auto] [--mp4]
         [--overwrite] [--device cpu]
         [--cfg-options key=value ...]
 

@@ -48,14 +48,14 @@ import open_clip
 import torch
 
 import vtd_mm  # noqa: F401
+from vtd_mm.datasets import load_class_names
+from vtd_mm.models import CLIPTextEncoder, CLIPVisionBackbone
+from vtd_mm.models.clip import resolve_arch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchmark_inference  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from vtd_mm.datasets import load_class_names
-from vtd_mm.models import CLIPTextEncoder, CLIPVisionBackbone
-from vtd_mm.models.clip import resolve_arch
 
 
 def parse_args(argv=None):

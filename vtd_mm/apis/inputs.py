@@ -89,6 +89,19 @@ def refuse_existing_outputs(paths: Sequence[str], out_dir: str, overwrite: bool,
             raise SystemExit(str(err))
 
 
+WORKERS_HELP = ('processes that decode videos ahead of the model (default: 0 on a CPU, where '
+                'they would take cores from the model; 2 on a GPU)')
+
+
+def decoding_workers(parser, workers: Optional[int], device: str) -> int:
+    """``--workers``, checked, or its default for ``device`` (see WORKERS_HELP)."""
+    if workers is None:
+        return 0 if str(device).startswith('cpu') else 2
+    if workers < 0:
+        parser.error(f'--workers must be 0 or more, got {workers}')
+    return workers
+
+
 def add_video_tool_arguments(parser, what: str = 'video files, folders of videos or '
                              'annotation lists (.txt)') -> None:
     """The arguments every tool that reads users' videos shares: CONFIG,
@@ -108,8 +121,7 @@ def add_video_tool_arguments(parser, what: str = 'video files, folders of videos
     parser.add_argument('--precision', default='auto', choices=PRECISIONS,
                         help='auto (default): bf16 on a GPU and on a CPU with bf16 units for '
                         'models of 20M weights or more, else fp32')
-    parser.add_argument('--workers', type=int, default=1,
-                        help='processes that decode videos ahead of the model (0: none)')
+    parser.add_argument('--workers', type=int, help=WORKERS_HELP)
     parser.add_argument('--cfg-options', nargs='+', action=KeyValueAction,
                         help='override config settings, key=value')
 
@@ -125,6 +137,5 @@ def check_video_tool_arguments(parser, args, positive: Sequence[str] = (),
         value = getattr(args, name)
         if value is not None and value <= 0:
             parser.error(f'--{name.replace("_", "-")} must be positive, got {value}')
-    if args.workers < 0:
-        parser.error(f'--workers must be 0 or more, got {args.workers}')
+    args.workers = decoding_workers(parser, args.workers, args.device)
     args.label_source = args.labels if args.labels is not None else args.label_file

@@ -1,4 +1,8 @@
-"""A VTD recognizer as one ONNX graph, its label set's codebook folded in."""
+"""A VTD recognizer as an ONNX graph, its label set's codebook folded in, and
+optionally the prompted text tower as a second graph so that a deployment
+can encode words of its own."""
+import base64
+import contextlib
 import json
 from typing import List, Optional
 
@@ -15,9 +19,11 @@ class FoldedRecognizer(nn.Module):
     the head (confidence, tokens, fusion); the codebook is a constant.
 
     Input ``frames`` [T, 3, H, W] float32 RGB in 0-255, already resized and
-    cropped to the model's input (T = the head's ``num_frames``). Outputs:
-    ``scores`` [1, K] (softmax probabilities), ``frame_tokens`` [1, T] (class id
-    each frame reads as), ``frame_weights`` [1, T, K] (confidence weights).
+    cropped to the model's input (T = the head's ``num_frames``), and with
+    ``codebook_input`` a ``codebook`` [K, D] (e.g. from the exported text
+    tower) instead of the folded one. Outputs: ``scores`` [1, K] (softmax
+    probabilities), ``frame_tokens`` [1, T] (class id each frame reads as),
+    ``frame_weights`` [1, T, K] (confidence weights).
     """
 
     def __init__(self, model):
@@ -28,19 +34,84 @@ class FoldedRecognizer(nn.Module):
         self.register_buffer('mean', pre.mean.detach().view(1, 3, 1, 1).float().clone())
         self.register_buffer('std', pre.std.detach().view(1, 3, 1, 1).float().clone())
 
-    def forward(self, frames: torch.Tensor):
+    def forward(self, frames: torch.Tensor, codebook: Optional[torch.Tensor] = None):
         x = (frames - self.mean) / self.std
-        out = self.head.forward_details(self.backbone(x), self.num_frames)
+        out = self.head.forward_details(self.backbone(x), self.num_frames, codebook)
         return out['logits'].softmax(-1), out['frame_tokens'], out['weights']
 
 
-def export_onnx(model, path: str, labels: Optional[List[str]] = None, opset: int = 17) -> dict:
+class PromptedTextTower(nn.Module):
+    """The text encoder with its learnt prompts: prompt token ids
+    ``[K, context_length]`` int64 -> codebook ``[K, D]``, the whole sequence
+    computed (causal attention; the shared-prefix layout depends on the names)."""
+
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.encoder.encode_prompt_ids(ids)
+
+
+@contextlib.contextmanager
+def full_sequence(encoder):
+    """``encoder`` in its 'full' mode for the duration (exact, see CLIPTextEncoder)."""
+    mode, encoder.mode = encoder.mode, 'full'
+    try:
+        yield encoder
+    finally:
+        encoder.mode = mode
+
+
+def export_text_onnx(model, path: str, opset: int = 17) -> dict:
+    """Write the prompted text tower of ``model``'s VTD head as ONNX to ``path``.
+
+    Input ``ids`` [K, context_length] int64: per class name ``SOT, n_ctx
+    placeholders (id 0), tokens of template.format(name), EOT``, zero-padded
+    (what :meth:`CLIPTextEncoder.tokenize` gives); output ``codebook`` [K, D].
+    The metadata holds what a runner needs to make the ids without PyTorch:
+    the template, ``n_ctx``, the context length, the start / end ids and
+    CLIP's BPE merge list (gzip, base64). Returns that metadata.
+    """
+    import onnx
+    from open_clip.tokenizer import default_bpe
+    head, _ = vtd_head_of(model)
+    encoder = head.text_encoder
+    with open(default_bpe(), 'rb') as f:
+        bpe = base64.b64encode(f.read()).decode('ascii')
+    tokenizer = encoder.tokenizer
+    meta = dict(vtd_text_template=encoder.template, vtd_text_n_ctx=str(encoder.n_ctx),
+                vtd_text_context_length=str(encoder.context_length),
+                vtd_text_start_id=str(tokenizer.sot_token_id),
+                vtd_text_end_id=str(tokenizer.eot_token_id), vtd_text_bpe_gz_b64=bpe)
+
+    def write(tmp):
+        names = list(head.class_names)[:2]
+        ids = encoder.tokenize(names)[0]
+        with full_sequence(encoder), torch.no_grad():
+            torch.onnx.export(PromptedTextTower(encoder).eval(), (ids, ), tmp,
+                              input_names=['ids'], output_names=['codebook'],
+                              dynamic_axes=dict(ids={0: 'classes'}, codebook={0: 'classes'}),
+                              opset_version=opset, dynamo=False)
+        graph = onnx.load(tmp)
+        for key, value in meta.items():
+            graph.metadata_props.add(key=key, value=value)
+        onnx.save(graph, tmp)
+    write_atomically(path, write)
+    return meta
+
+
+def export_onnx(model, path: str, labels: Optional[List[str]] = None, opset: int = 17,
+                codebook_input: bool = False) -> dict:
     """Write ``model`` (a recognizer with a VTD head, in eval mode) as ONNX to
     ``path`` with the label set ``labels`` (None: the model's) folded in.
 
+    With ``codebook_input`` the graph takes a ``codebook`` [K, D] input (any
+    K) besides the frames, for a codebook from :func:`export_text_onnx`'s
+    graph; ``labels`` are then the default label set named in the metadata.
     The class names, the frame count and size are stored in the file's
-    metadata (``vtd_class_names`` JSON, ``vtd_num_frames``, ``vtd_image_size``)
-    so a runner needs nothing else. Returns that metadata.
+    metadata (``vtd_class_names`` JSON, ``vtd_num_frames``, ``vtd_image_size``,
+    ``vtd_codebook_input``) so a runner needs nothing else. Returns that metadata.
     """
     try:
         import onnx
@@ -54,12 +125,19 @@ def export_onnx(model, path: str, labels: Optional[List[str]] = None, opset: int
             folded = FoldedRecognizer(model).eval()
             folded.head.text_encoder(names)  # cached in eval mode: traced as a constant
             size = tuple(model.backbone.image_size)
-            frames = torch.rand(folded.num_frames, 3, *size) * 255
-            torch.onnx.export(folded, (frames, ), tmp, input_names=['frames'],
+            inputs = (torch.rand(folded.num_frames, 3, *size) * 255, )
+            kwargs = {}
+            if codebook_input:
+                inputs += (folded.head.text_encoder(names), )
+                kwargs['dynamic_axes'] = dict(codebook={0: 'classes'}, scores={1: 'classes'},
+                                              frame_weights={2: 'classes'})
+            torch.onnx.export(folded, inputs, tmp,
+                              input_names=['frames', 'codebook'][:len(inputs)],
                               output_names=['scores', 'frame_tokens', 'frame_weights'],
-                              opset_version=opset, dynamo=False)
+                              opset_version=opset, dynamo=False, **kwargs)
         meta.update(vtd_class_names=json.dumps(list(names)),
-                    vtd_num_frames=str(folded.num_frames), vtd_image_size=json.dumps(list(size)))
+                    vtd_num_frames=str(folded.num_frames), vtd_image_size=json.dumps(list(size)),
+                    vtd_codebook_input=str(int(codebook_input)))
         graph = onnx.load(tmp)
         for key, value in meta.items():
             graph.metadata_props.add(key=key, value=value)

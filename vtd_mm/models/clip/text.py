@@ -295,6 +295,15 @@ class CLIPTextEncoder(FrozenCLIPTowerState, BaseModule):
         x = t.ln_final(x[torch.arange(x.shape[0], device=device), eos])
         return self.text.project(x)
 
+    def encode_prompt_ids(self, ids: torch.Tensor) -> torch.Tensor:
+        """Codebook of prompt token ids ``[K, context_length]`` as
+        :meth:`tokenize` gives them (context slots hold placeholders; the
+        learnt prompts go in), in the current ``mode`` ('full' or 'cut')."""
+        if self.mode == 'shared_prefix':
+            raise ValueError("encode_prompt_ids computes whole sequences: set mode 'full' or "
+                             "'cut' (the shared prefix needs the class names).")
+        return self._encode(ids, ids.argmax(dim=-1), prompted=True)
+
     def encode_text(self, ids: torch.Tensor) -> torch.Tensor:
         """open_clip's ``encode_text`` (no prompts): ids [K, 77] -> [K, D]."""
         return self._encode(ids, ids.argmax(dim=-1), prompted=False)

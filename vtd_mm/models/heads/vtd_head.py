@@ -256,10 +256,12 @@ class VTDHead(BaseHead):
                 f'strides): set num_frames={steps}, or None.')
         return x.transpose(1, 2)                                         # [V, T, C]
 
-    def forward_details(self, x: Features, num_segs: Optional[int] = None
-                        ) -> Dict[str, torch.Tensor]:
+    def forward_details(self, x: Features, num_segs: Optional[int] = None,
+                        codebook: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
         """All of the head's outputs for backbone features ``x`` (see
-        :meth:`frame_features`; ``num_segs`` None after a 3D backbone).
+        :meth:`frame_features`; ``num_segs`` None after a 3D backbone),
+        against ``codebook`` [K, D] when given (encoded elsewhere, e.g. by an
+        exported text tower), else the text encoder's codebook of the label set.
 
         Returns:
             dict: ``logits`` [B, K] (B = N * views), ``weights`` [B, T, K],
@@ -269,7 +271,8 @@ class VTDHead(BaseHead):
             codebook, at the logit scale: ``logits`` is their weighted mean).
         """
         f = self.frame_features(x, num_segs)
-        codebook = self.text_encoder(self.class_names)
+        if codebook is None:
+            codebook = self.text_encoder(self.class_names)
         # at least fp32 (float64 stays float64, for exactness checks)
         dtype = torch.promote_types(f.dtype, torch.float32)
         with torch.autocast(device_type=f.device.type, enabled=False):

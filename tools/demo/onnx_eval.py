@@ -1,0 +1,102 @@
+"""Accuracy and speed of the exported demo model on ONNX Runtime, fp32 and
+int8, next to PyTorch, on the demo world's test videos.
+
+    python tools/demo/onnx_eval.py [CHECKPOINT] [--data data/demo_world]
+        [--work-dir work_dirs/onnx_eval]
+
+Exports the fully supervised demo config (the checkpoint's prompts and fusion,
+or the frozen tiny CLIP without one) with the world's 24 class names
+(tools/deploy/export_onnx.py), quantises the graph's weights to int8
+(ONNX Runtime's dynamic quantisation: int8 weights, activations quantised
+per call) and scores every test video (clean condition) with the runner of
+tools/deploy/onnx_infer.py (one view) in both, and with PyTorch
+(vtd_mm.apis.recognize, the config's test pipeline) in fp32. Prints top-1
+accuracy, how often int8 and fp32 ONNX Runtime agree, the largest score
+change, and frames/s of the model calls alone.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+
+import decord
+import numpy as np
+
+from vtd_mm.apis import model_for_words, recognize
+from vtd_mm.apis.onnx_export import export_onnx
+from vtd_mm.datasets import load_class_names
+from vtd_mm.datasets.annotation_list import annotation_entries
+from vtd_mm.demo.runs import prepare_world
+
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'deploy'))
+import onnx_infer  # noqa: E402
+
+CONFIG = 'configs/demo/vtd_demo_full.py'
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('checkpoint', nargs='?', help='a trained demo checkpoint (default: none)')
+    p.add_argument('--data', default='data/demo_world', help='the world (generated if absent)')
+    p.add_argument('--work-dir', default='work_dirs/onnx_eval')
+    p.add_argument('--videos-per-class', type=int, nargs=3, metavar=('TRAIN', 'VAL', 'TEST'),
+                   help='a smaller world, where it is generated (default 10 3 8)')
+    return p.parse_args(argv)
+
+
+def score_all(path, videos):
+    """Scores [N, K] of ``videos`` with the runner's sampling, and the
+    seconds spent in ONNX Runtime."""
+    session, _, frames, size = onnx_infer.load(path)
+    scores, seconds = [], 0.0
+    for video in videos:
+        reader = decord.VideoReader(video, num_threads=1)
+        clip = onnx_infer.prepare(reader.get_batch(
+            list(onnx_infer.view_indices(len(reader), frames)[0])).asnumpy(), size)
+        start = time.perf_counter()
+        scores.append(session.run(None, {'frames': clip})[0][0])
+        seconds += time.perf_counter() - start
+    return np.stack(scores), seconds, frames
+
+
+def main(argv=None):
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    args = parse_args(argv)
+    prepare_world(args.data, args.videos_per_class)
+    names = load_class_names('demo_world_all.txt')
+    entries = annotation_entries(osp.join(args.data, 'test_all.txt'))
+    videos = [osp.abspath(osp.join(args.data, 'videos', e.item)) for e in entries]
+    truth = np.array([e.label for e in entries])
+    model = model_for_words(CONFIG, args.checkpoint, None)
+    os.makedirs(args.work_dir, exist_ok=True)
+    fp32, int8 = (osp.join(args.work_dir, f) for f in ('demo.onnx', 'demo.int8.onnx'))
+    export_onnx(model, fp32, names)
+    quantize_dynamic(fp32, int8 + '.part', weight_type=QuantType.QInt8)
+    os.replace(int8 + '.part', int8)
+    rows = {}
+    for label, path in (('ONNX Runtime fp32', fp32), ('ONNX Runtime int8', int8)):
+        scores, seconds, frames = score_all(path, videos)
+        rows[label] = dict(scores=scores, frames_per_s=len(videos) * frames / seconds,
+                           mib=osp.getsize(path) / 2 ** 20)
+    start = time.perf_counter()
+    results = recognize(model, videos, labels=names)
+    torch_s = time.perf_counter() - start
+    torch_top1 = np.array([r['top_k'][0]['label'] for r in results])
+    print(f"{len(videos)} test videos, {len(names)} classes, "
+          f"{'checkpoint ' + args.checkpoint if args.checkpoint else 'frozen tiny CLIP'}")
+    accuracy = 100 * np.mean(torch_top1 == truth)
+    print(f"  PyTorch fp32 (config's test pipeline): top-1 {accuracy:.1f}% "
+          f"({len(videos) / torch_s:.1f} videos/s, decoding included)")
+    for label, r in rows.items():
+        top1 = r['scores'].argmax(1)
+        print(f"  {label} (runner's sampling): top-1 {100 * np.mean(top1 == truth):.1f}%, "
+              f"{r['frames_per_s']:.0f} frames/s in the model, {r['mib']:.2f} MiB")
+    a, b = (rows[k]['scores'] for k in rows)
+    print(f'  int8 vs fp32: same top-1 on {100 * np.mean(a.argmax(1) == b.argmax(1)):.1f}% of '
+          f'the videos; largest score change {np.abs(a - b).max():.4f}')
+    return rows
+
+
+if __name__ == '__main__':
+    main()
