@@ -164,3 +164,25 @@ def test_runner_encodes_new_words_without_torch(tmp_path):
     assert 'has its label set folded in' in run(folded, video, '--text', text_path).stderr
     clash = run(model_path, video, '--text', text_path, '--labels', 'red_circle,red circle')
     assert clash.returncode != 0 and 'identical prompts' in clash.stderr
+
+
+def test_int8_export_quantises_the_matmuls_and_keeps_the_metadata(tmp_path):
+    """Not an exactness check (int8 weights move the scores by up to ~0.2 on
+    the demo world, docs/deploy.md): the graph holds integer matmuls, is
+    smaller, keeps what the runner reads, and gives probabilities."""
+    import onnx
+    model = init_recognizer(DEMO_CFG)
+    fp32, int8 = str(tmp_path / 'fp32.onnx'), str(tmp_path / 'int8.onnx')
+    export_onnx(model, fp32, WORDS)
+    meta = export_onnx(model, int8, WORDS, int8=True)
+    graph = onnx.load(int8)
+    ops = {node.op_type for node in graph.graph.node}
+    assert {'DynamicQuantizeLinear', 'MatMulInteger'} <= ops
+    assert os.path.getsize(int8) < 0.6 * os.path.getsize(fp32)
+    assert {p.key: p.value for p in graph.metadata_props}['vtd_class_names'] == \
+        meta['vtd_class_names']
+    assert sorted(os.listdir(tmp_path)) == ['fp32.onnx', 'int8.onnx']  # nothing left behind
+    frames = np.random.default_rng(0).uniform(0, 255, (8, 3, 32, 32)).astype(np.float32)
+    scores = ort.InferenceSession(int8, providers=['CPUExecutionProvider']).run(
+        None, {'frames': frames})[0]
+    assert scores.shape == (1, len(WORDS)) and abs(float(scores.sum()) - 1) < 1e-5

@@ -19,7 +19,7 @@ def test_every_section_fp32_and_bf16_side_by_side(capsys):
             '--frames', '2', '--num-classes', '5', '--n-ctx', '2', '--depth', '2',
             '--repeats', '1', '--step-frames', '2', '--step-batch', '2',
             '--throughput', '1x2', '2x2', '--threads', '1', '--windows', '2',
-            '--window-frames', '2', '--video-seconds', '4']
+            '--window-frames', '2', '--video-seconds', '4', '--profile']
     threads = torch.get_num_threads()
     try:
         results = benchmark_clip.main(argv)
@@ -55,6 +55,7 @@ def test_every_section_fp32_and_bf16_side_by_side(capsys):
     assert '=== fp32 ===' in out and '=== autocast bf16 ===' in out
     assert 'side by side' in out and 'training step 2x2, shared_prefix, bf16' in out
     assert '1x2 with_cp=False: fp32' in out
+    assert 'operators of the shared_prefix step by their own time' in out and 'aten::' in out
     assert 'inference 2x2, bf16 : model alone' in out and '2 decoding worker(s)' in out
     assert 'ONNX Runtime (CPU provider) vs PyTorch' in out and 'int8' in out
 

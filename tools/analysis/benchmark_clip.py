@@ -88,6 +88,8 @@ def parse_args(argv=None):
     p.add_argument('--step-text', nargs='+', default=list(TEXT_MODES), choices=TEXT_MODES,
                    help='text variants of the training-step section (default: all three)')
     p.add_argument('--step-batch', type=int, default=2, help='clips per step')
+    p.add_argument('--profile', action='store_true',
+                   help="print the training step's operators by their own time (torch.profiler)")
     p.add_argument('--memory-probe', choices=['plain', 'cp'], help=argparse.SUPPRESS)
     benchmark_inference.add_arguments(p)
     args = p.parse_args(argv)
@@ -376,10 +378,24 @@ def bench_step(args, rate):
                      peak_mib=peak_memory_mib(step, device),
                      flops=shared['vision']['flops'] + t['flops'] + shared['head']['flops'])
         rows[mode] = dict(step=total, text=t, **shared)
+        if args.profile:
+            rows[mode]['profile'] = operator_profile(step, args.device)
     for parts in rows.values():
         for r in parts.values():
             r['util'] = r['flops'] / r['seconds'] / rate
     return rows
+
+
+def operator_profile(fn, device, rows=12):
+    """The operators of one call of ``fn`` by their own time: a table."""
+    from torch.profiler import ProfilerActivity, profile
+    cuda = device.type == 'cuda'
+    with profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+                 ) as prof:
+        fn()
+        sync(device)
+    return prof.key_averages().table(
+        sort_by='self_cuda_time_total' if cuda else 'self_cpu_time_total', row_limit=rows)
 
 
 def bench_throughput(args, rate):
@@ -545,6 +561,9 @@ def run_precision(args):
                 print(f"{mode if part == 'step' else '':<15}{label:<15}{r['seconds']:>9.3f}"
                       f"{100 * r['seconds'] / total:>7.1f}%{r['flops'] / 1e9:>8.1f}"
                       f"{100 * r['util']:>5.0f}%{peak}")
+        for mode, parts in rows.items():
+            if 'profile' in parts:
+                print(f'\noperators of the {mode} step by their own time:\n{parts["profile"]}')
         if 'full' in rows:
             full = rows['full']['step']['seconds']
             print('whole step vs. full sequence: ' + ', '.join(

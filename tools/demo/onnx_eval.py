@@ -61,7 +61,6 @@ def score_all(path, videos):
 
 
 def main(argv=None):
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     args = parse_args(argv)
     prepare_world(args.data, args.videos_per_class)
     names = load_class_names('demo_world_all.txt')
@@ -72,8 +71,7 @@ def main(argv=None):
     os.makedirs(args.work_dir, exist_ok=True)
     fp32, int8 = (osp.join(args.work_dir, f) for f in ('demo.onnx', 'demo.int8.onnx'))
     export_onnx(model, fp32, names)
-    quantize_dynamic(fp32, int8 + '.part', weight_type=QuantType.QInt8)
-    os.replace(int8 + '.part', int8)
+    export_onnx(model, int8, names, int8=True)
     rows = {}
     for label, path in (('ONNX Runtime fp32', fp32), ('ONNX Runtime int8', int8)):
         scores, seconds, frames = score_all(path, videos)

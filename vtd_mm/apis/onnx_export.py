@@ -4,6 +4,7 @@ can encode words of its own."""
 import base64
 import contextlib
 import json
+import os
 from typing import List, Optional
 
 import torch
@@ -102,11 +103,13 @@ def export_text_onnx(model, path: str, opset: int = 17) -> dict:
 
 
 def export_onnx(model, path: str, labels: Optional[List[str]] = None, opset: int = 17,
-                codebook_input: bool = False) -> dict:
+                codebook_input: bool = False, int8: bool = False) -> dict:
     """Write ``model`` (a recognizer with a VTD head, in eval mode) as ONNX to
     ``path`` with the label set ``labels`` (None: the model's) folded in.
 
-    With ``codebook_input`` the graph takes a ``codebook`` [K, D] input (any
+    ``int8``: the weights of the matmuls quantised to int8 (ONNX Runtime's
+    dynamic quantisation; activations are quantised per call, so the graph
+    runs on any CPU). With ``codebook_input`` the graph takes a ``codebook`` [K, D] input (any
     K) besides the frames, for a codebook from :func:`export_text_onnx`'s
     graph; ``labels`` are then the default label set named in the metadata.
     The class names, the frame count and size are stored in the file's
@@ -125,7 +128,8 @@ def export_onnx(model, path: str, labels: Optional[List[str]] = None, opset: int
             folded = FoldedRecognizer(model).eval()
             folded.head.text_encoder(names)  # cached in eval mode: traced as a constant
             size = tuple(model.backbone.image_size)
-            inputs = (torch.rand(folded.num_frames, 3, *size) * 255, )
+            device = next(model.parameters()).device
+            inputs = (torch.rand(folded.num_frames, 3, *size, device=device) * 255, )
             kwargs = {}
             if codebook_input:
                 inputs += (folded.head.text_encoder(names), )
@@ -142,5 +146,14 @@ def export_onnx(model, path: str, labels: Optional[List[str]] = None, opset: int
         for key, value in meta.items():
             graph.metadata_props.add(key=key, value=value)
         onnx.save(graph, tmp)
+        if int8:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+            quantized = tmp + '.int8'
+            try:
+                quantize_dynamic(tmp, quantized, weight_type=QuantType.QInt8)
+                os.replace(quantized, tmp)
+            finally:
+                if os.path.exists(quantized):
+                    os.remove(quantized)
     write_atomically(path, write)
     return meta
