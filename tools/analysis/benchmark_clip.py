@@ -378,11 +378,13 @@ def bench_step(args, rate):
                      peak_mib=peak_memory_mib(step, device),
                      flops=shared['vision']['flops'] + t['flops'] + shared['head']['flops'])
         rows[mode] = dict(step=total, text=t, **shared)
-        if args.profile:
-            rows[mode]['profile'] = operator_profile(step, args.device)
     for parts in rows.values():
         for r in parts.values():
             r['util'] = r['flops'] / r['seconds'] / rate
+    if args.profile:
+        for mode in args.step_text:
+            text_encoder.mode = mode
+            rows[mode]['profile'] = operator_profile(step, args.device)
     return rows
 
 

@@ -118,7 +118,10 @@ class WindowBatches(IterableDataset):
     cannot re-raise an error that takes two arguments, so it travels as data).
     With ``n`` loader workers, worker ``w`` decodes batches ``w, w + n, ...``:
     the loader takes one item from each worker in turn, so the batches arrive
-    in the video's order while the workers decode ahead of the model.
+    in the video's order while the workers decode ahead of the model. One
+    reader (no workers, or one) reads the windows in one pass, so a frame
+    shared by two batches is decoded once; with more, each worker seeks to
+    its batches.
 
     Args:
         path, length, sample_fps, stride: see :class:`VideoWindows`.
@@ -140,8 +143,10 @@ class WindowBatches(IterableDataset):
             starts = windows.starts()
             batches = [starts[i:i + self.batch_size]
                        for i in range(0, len(starts), self.batch_size)]
+            stream = windows.windows(starts)  # one reader alone: shared frames decoded once
             for batch in batches[worker::workers]:
-                items = list(windows.windows(batch))
+                items = [next(stream) for _ in batch] if workers == 1 else \
+                    list(windows.windows(batch))
                 data = [self.transform(window_results(w, windows.length, windows.path))
                         for w in items]
                 yield [w._replace(frames=None) for w in items], pseudo_collate(data)
