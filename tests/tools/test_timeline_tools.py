@@ -10,6 +10,7 @@ from ..paths import ROOT
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'demo'))
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'analysis'))
 import benchmark_timeline  # noqa: E402
+import onnx_eval  # noqa: E402
 import search_eval  # noqa: E402
 import timeline_eval  # noqa: E402
 
@@ -51,3 +52,16 @@ def test_search_eval_reports_recall_map_latency_size(tmp_path, monkeypatch):
 def test_average_precision_by_hand():
     assert search_eval.average_precision([True, False, True]) == (1 + 2 / 3) / 2
     assert search_eval.average_precision([False, False]) == 0
+
+
+def test_onnx_eval_reports_fp32_and_int8(tmp_path, monkeypatch, capsys):
+    pytest.importorskip('onnxruntime')
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv('VTD_DEMO_DATA', str(tmp_path / 'world'))  # restored afterwards
+    rows = onnx_eval.main(['--data', str(tmp_path / 'world'), '--work-dir', str(tmp_path / 'wd'),
+                           '--videos-per-class', '1', '1', '1'])
+    assert list(rows) == ['ONNX Runtime fp32', 'ONNX Runtime int8']
+    assert all(r['scores'].shape == (24, 24) and r['frames_per_s'] > 0 for r in rows.values())
+    assert rows['ONNX Runtime int8']['mib'] < rows['ONNX Runtime fp32']['mib']
+    out = capsys.readouterr().out
+    assert '24 test videos, 24 classes' in out and 'int8 vs fp32: same top-1 on' in out

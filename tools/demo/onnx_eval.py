@@ -25,9 +25,7 @@ import numpy as np
 
 from vtd_mm.apis import model_for_words, recognize
 from vtd_mm.apis.onnx_export import export_onnx
-from vtd_mm.datasets import load_class_names
-from vtd_mm.datasets.annotation_list import annotation_entries
-from vtd_mm.demo.runs import prepare_world
+from vtd_mm.demo.runs import add_world_arguments, prepare_world, world_test_videos
 
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'deploy'))
 import onnx_infer  # noqa: E402
@@ -37,11 +35,7 @@ CONFIG = 'configs/demo/vtd_demo_full.py'
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('checkpoint', nargs='?', help='a trained demo checkpoint (default: none)')
-    p.add_argument('--data', default='data/demo_world', help='the world (generated if absent)')
-    p.add_argument('--work-dir', default='work_dirs/onnx_eval')
-    p.add_argument('--videos-per-class', type=int, nargs=3, metavar=('TRAIN', 'VAL', 'TEST'),
-                   help='a smaller world, where it is generated (default 10 3 8)')
+    add_world_arguments(p, 'work_dirs/onnx_eval')
     return p.parse_args(argv)
 
 
@@ -63,11 +57,9 @@ def score_all(path, videos):
 def main(argv=None):
     args = parse_args(argv)
     prepare_world(args.data, args.videos_per_class)
-    names = load_class_names('demo_world_all.txt')
-    entries = annotation_entries(osp.join(args.data, 'test_all.txt'))
-    videos = [osp.abspath(osp.join(args.data, 'videos', e.item)) for e in entries]
-    truth = np.array([e.label for e in entries])
-    model = model_for_words(CONFIG, args.checkpoint, None)
+    videos, labels, names = world_test_videos(args.data)
+    truth = np.array(labels)
+    model = model_for_words(CONFIG, args.checkpoint, names)
     os.makedirs(args.work_dir, exist_ok=True)
     fp32, int8 = (osp.join(args.work_dir, f) for f in ('demo.onnx', 'demo.int8.onnx'))
     export_onnx(model, fp32, names)

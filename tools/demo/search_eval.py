@@ -21,21 +21,15 @@ import numpy as np
 
 from vtd_mm.apis import model_for_words
 from vtd_mm.apis.search import VideoSearchIndex, query_embedding
-from vtd_mm.datasets import load_class_names
-from vtd_mm.datasets.annotation_list import annotation_entries
-from vtd_mm.demo.runs import prepare_world
+from vtd_mm.demo.runs import add_world_arguments, prepare_world, world_test_videos
 
 CONFIG = 'configs/demo/vtd_demo_full.py'
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('checkpoint', nargs='?', help='a trained demo checkpoint (default: none)')
-    p.add_argument('--data', default='data/demo_world', help='the world (generated if absent)')
-    p.add_argument('--work-dir', default='work_dirs/search_eval')
+    add_world_arguments(p, 'work_dirs/search_eval')
     p.add_argument('--sample-fps', type=float, default=8.0, help='the demo videos have 8 fps')
-    p.add_argument('--videos-per-class', type=int, nargs=3, metavar=('TRAIN', 'VAL', 'TEST'),
-                   help='a smaller world, where it is generated (default 10 3 8)')
     return p.parse_args(argv)
 
 
@@ -50,10 +44,8 @@ def average_precision(relevant) -> float:
 def main(argv=None):
     args = parse_args(argv)
     prepare_world(args.data, args.videos_per_class)
-    names = load_class_names('demo_world_all.txt')
-    entries = annotation_entries(osp.join(args.data, 'test_all.txt'))
-    videos = [osp.abspath(osp.join(args.data, 'videos', e.item)) for e in entries]
-    label_of = {v: names[e.label] for v, e in zip(videos, entries)}
+    videos, labels, names = world_test_videos(args.data)
+    label_of = {v: names[label] for v, label in zip(videos, labels)}
     model = model_for_words(CONFIG, args.checkpoint, None, require_labels=False)
     folder = osp.join(args.work_dir, 'index_' + ('checkpoint' if args.checkpoint else 'frozen'))
     store = VideoSearchIndex.create(folder, model, CONFIG, args.checkpoint, args.sample_fps,

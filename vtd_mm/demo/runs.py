@@ -6,13 +6,15 @@ import logging
 import os
 import os.path as osp
 import sys
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmaction.utils import register_all_modules
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
+from ..datasets import load_class_names
+from ..datasets.annotation_list import annotation_entries
 from ..evaluation import mean_std
 from .dataset import generate_world
 
@@ -36,6 +38,27 @@ def prepare_world(data_root: str, videos_per_class: Optional[Sequence[int]] = No
     per_class = None if videos_per_class is None else dict(
         zip(('train', 'val', 'test'), videos_per_class))
     return generate_world(data_root, per_class=per_class)
+
+
+def add_world_arguments(parser: argparse.ArgumentParser, work_dir: str) -> None:
+    """The arguments of a tool scored on the demo world's test videos: an
+    optional checkpoint, ``--data``, ``--work-dir``, ``--videos-per-class``."""
+    parser.add_argument('checkpoint', nargs='?',
+                        help='a trained demo checkpoint (default: none)')
+    parser.add_argument('--data', default='data/demo_world',
+                        help='the world (generated if absent)')
+    parser.add_argument('--work-dir', default=work_dir)
+    parser.add_argument('--videos-per-class', type=int, nargs=3,
+                        metavar=('TRAIN', 'VAL', 'TEST'),
+                        help='a smaller world, where it is generated (default 10 3 8)')
+
+
+def world_test_videos(data_root: str) -> Tuple[List[str], List[int], List[str]]:
+    """The world's test videos (clean condition) as absolute paths, their
+    class ids and the world's 24 class names."""
+    entries = annotation_entries(osp.join(data_root, 'test_all.txt'))
+    videos = [osp.abspath(osp.join(data_root, 'videos', e.item)) for e in entries]
+    return videos, [e.label for e in entries], load_class_names('demo_world_all.txt')
 
 
 def slug(text: str) -> str:
