@@ -10,9 +10,9 @@ from ..engine.autocast_optim_wrapper import cpu_has_bf16_units
 
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 DTYPES = dict(bf16=torch.bfloat16, fp16=torch.float16)
-# bf16 pays where the matmuls are large: measured 2.3-2.9x the fp32 frames/s
-# for a ViT-B/16 (88M weights) on an AMX Xeon, 0.8x for the demo's tiny CLIP
-# (docs/performance.md)
+# bf16 pays where the matmuls are large: 3.9x the fp32 frames/s for a
+# ViT-B/16 recognizer (150M weights) on an AMX Xeon, while the demo's tiny
+# CLIP (3.7M) trains 1.25x slower in bf16 (docs/performance.md)
 AUTO_BF16_MIN_PARAMETERS = 20_000_000
 
 

@@ -105,8 +105,10 @@ def attend_after_prefix(q: torch.Tensor, k_p: torch.Tensor, v_p: torch.Tensor,
     every suffix); ``mask`` ``[S, S]`` (True = attend; causal). Returns
     ``[H, K, S, d]``. The prefix's keys are used once for all ``K * S``
     queries instead of being copied per suffix. The sequences are short
-    (P + S of ~30 tokens for CLIP prompts), where PyTorch's fused kernels pay
-    more per call than they save; the softmax runs in fp32 at least.
+    (P + S of ~30 tokens for CLIP prompts): two matmuls per part are cheap,
+    and PyTorch's fused CPU kernel with a mask took most of the text tower's
+    time in its bf16 backward (docs/performance.md). The softmax runs in fp32
+    at least.
     """
     heads, classes, length, d = q.shape
     q = q * d ** -0.5
