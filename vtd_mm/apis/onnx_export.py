@@ -54,6 +54,15 @@ class PromptedTextTower(nn.Module):
         return self.encoder.encode_prompt_ids(ids)
 
 
+def add_metadata(path: str, meta: dict) -> None:
+    """Store ``meta`` (str -> str) in the ONNX file's metadata."""
+    import onnx
+    graph = onnx.load(path)
+    for key, value in meta.items():
+        graph.metadata_props.add(key=key, value=value)
+    onnx.save(graph, path)
+
+
 @contextlib.contextmanager
 def full_sequence(encoder):
     """``encoder`` in its 'full' mode for the duration (exact, see CLIPTextEncoder)."""
@@ -74,7 +83,6 @@ def export_text_onnx(model, path: str, opset: int = 17) -> dict:
     the template, ``n_ctx``, the context length, the start / end ids and
     CLIP's BPE merge list (gzip, base64). Returns that metadata.
     """
-    import onnx
     from open_clip.tokenizer import default_bpe
     head, _ = vtd_head_of(model)
     encoder = head.text_encoder
@@ -94,10 +102,7 @@ def export_text_onnx(model, path: str, opset: int = 17) -> dict:
                               input_names=['ids'], output_names=['codebook'],
                               dynamic_axes=dict(ids={0: 'classes'}, codebook={0: 'classes'}),
                               opset_version=opset, dynamo=False)
-        graph = onnx.load(tmp)
-        for key, value in meta.items():
-            graph.metadata_props.add(key=key, value=value)
-        onnx.save(graph, tmp)
+        add_metadata(tmp, meta)
     write_atomically(path, write)
     return meta
 
@@ -117,7 +122,7 @@ def export_onnx(model, path: str, labels: Optional[List[str]] = None, opset: int
     ``vtd_codebook_input``) so a runner needs nothing else. Returns that metadata.
     """
     try:
-        import onnx
+        import onnx  # noqa: F401
     except ImportError as err:
         raise ImportError('ONNX export needs the onnx package: pip install onnx') from err
     model.eval()
@@ -142,10 +147,7 @@ def export_onnx(model, path: str, labels: Optional[List[str]] = None, opset: int
         meta.update(vtd_class_names=json.dumps(list(names)),
                     vtd_num_frames=str(folded.num_frames), vtd_image_size=json.dumps(list(size)),
                     vtd_codebook_input=str(int(codebook_input)))
-        graph = onnx.load(tmp)
-        for key, value in meta.items():
-            graph.metadata_props.add(key=key, value=value)
-        onnx.save(graph, tmp)
+        add_metadata(tmp, meta)
         if int8:
             from onnxruntime.quantization import QuantType, quantize_dynamic
             quantized = tmp + '.int8'
