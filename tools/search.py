@@ -104,6 +104,9 @@ def index(args):
     if existing:
         store = VideoSearchIndex.open(args.out)
         store.check_model(model)
+        if args.precision not in ('auto', store.precision):
+            print(f'{args.out} holds {store.precision} embeddings: new ones are computed in '
+                  f'{store.precision} too (--precision {args.precision} is for a new index)')
     else:
         store = VideoSearchIndex.create(args.out, model, args.config, args.checkpoint,
                                         args.sample_fps, args.stride,

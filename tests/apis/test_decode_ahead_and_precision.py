@@ -109,3 +109,14 @@ def test_windows_forward_in_bf16(long_clip, zero_shot_model):
     assert out32['frames'].dtype == torch.float32 and out16['frames'].dtype == torch.bfloat16
     assert out16['frame_logits'].dtype == torch.float32
     assert torch.isfinite(out16['frame_logits']).all()
+
+
+def test_a_search_index_keeps_its_precision(zero_shot_model, tmp_path):
+    pytest.importorskip('faiss')
+    from vtd_mm.apis.search import VideoSearchIndex
+    made = VideoSearchIndex.create(str(tmp_path / 'i'), zero_shot_model, DEMO_CFG, None, 2.0,
+                                   None, 'bf16')
+    made.save()
+    assert VideoSearchIndex.open(str(tmp_path / 'i')).precision == 'bf16'
+    del made.meta['precision']  # an index written before the precision was recorded
+    assert made.precision == 'fp32'
