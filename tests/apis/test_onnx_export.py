@@ -164,6 +164,14 @@ def test_runner_encodes_new_words_without_torch(tmp_path):
     assert 'has its label set folded in' in run(folded, video, '--text', text_path).stderr
     clash = run(model_path, video, '--text', text_path, '--labels', 'red_circle,red circle')
     assert clash.returncode != 0 and 'identical prompts' in clash.stderr
+    from vtd_mm.apis.onnx_export import export_text_onnx
+    other = init_recognizer(DEMO_CFG)
+    with torch.no_grad():
+        other.cls_head.text_encoder.prompt_learner.ctx.add_(0.01)   # other prompts, same shape
+    other_text = str(tmp_path / 'other_text.onnx')
+    export_text_onnx(other, other_text)
+    mixed = run(model_path, video, '--text', other_text)
+    assert mixed.returncode != 0 and 'the text tower of another model' in mixed.stderr
 
 
 def test_int8_export_quantises_the_matmuls_and_keeps_the_metadata(tmp_path):

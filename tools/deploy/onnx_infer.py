@@ -63,13 +63,18 @@ def prompt_ids(meta, names):
     return ids
 
 
-def encode_words(text_path, names):
-    """The codebook [K, D] of ``names`` from the exported text tower."""
+def encode_words(text_path, names, digest):
+    """The codebook [K, D] of ``names`` from the exported text tower, which
+    must come from the model whose text encoder has ``digest``."""
     session = ort.InferenceSession(text_path, providers=['CPUExecutionProvider'])
     meta = session.get_modelmeta().custom_metadata_map
     if 'vtd_text_bpe_gz_b64' not in meta:
         raise SystemExit(f'{text_path} is not a text tower exported by '
                          'tools/deploy/export_onnx.py --text-tower.')
+    if meta.get('vtd_text_digest') != digest:
+        raise SystemExit(f'{text_path} is the text tower of another model (its weights or '
+                         'prompts differ from those the recognizer was exported with): its '
+                         'codebook would not match. Export both in one export_onnx.py call.')
     return session.run(None, {'ids': prompt_ids(meta, names)})[0]
 
 
@@ -128,7 +133,8 @@ def main(argv=None):
             names = [n.strip() for n in args.labels.split(',') if n.strip()]
             if len(names) < 2:
                 p.error('--labels needs at least two class names')
-        codebook = encode_words(args.text, names)
+        digest = session.get_modelmeta().custom_metadata_map.get('vtd_text_digest')
+        codebook = encode_words(args.text, names, digest)
     results = []
     for video in args.videos:
         try:

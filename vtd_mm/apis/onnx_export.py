@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 
 from ..utils import write_atomically
+from .search import model_digest
 from .timeline import vtd_head_of
 from .vtd_inferencer import label_set
 
@@ -81,7 +82,10 @@ def export_text_onnx(model, path: str, opset: int = 17) -> dict:
     (what :meth:`CLIPTextEncoder.tokenize` gives); output ``codebook`` [K, D].
     The metadata holds what a runner needs to make the ids without PyTorch:
     the template, ``n_ctx``, the context length, the start / end ids and
-    CLIP's BPE merge list (gzip, base64). Returns that metadata.
+    CLIP's BPE merge list (gzip, base64); and ``vtd_text_digest`` (SHA-256 of
+    the text encoder's weights and prompts), which the recognizer exported
+    with ``codebook_input`` also holds, so that a runner refuses a text tower
+    of another model. Returns that metadata.
     """
     from open_clip.tokenizer import default_bpe
     head, _ = vtd_head_of(model)
@@ -92,7 +96,8 @@ def export_text_onnx(model, path: str, opset: int = 17) -> dict:
     meta = dict(vtd_text_template=encoder.template, vtd_text_n_ctx=str(encoder.n_ctx),
                 vtd_text_context_length=str(encoder.context_length),
                 vtd_text_start_id=str(tokenizer.sot_token_id),
-                vtd_text_end_id=str(tokenizer.eot_token_id), vtd_text_bpe_gz_b64=bpe)
+                vtd_text_end_id=str(tokenizer.eot_token_id), vtd_text_bpe_gz_b64=bpe,
+                vtd_text_digest=model_digest(encoder))
 
     def write(tmp):
         names = list(head.class_names)[:2]
@@ -147,6 +152,8 @@ def export_onnx(model, path: str, labels: Optional[List[str]] = None, opset: int
         meta.update(vtd_class_names=json.dumps(list(names)),
                     vtd_num_frames=str(folded.num_frames), vtd_image_size=json.dumps(list(size)),
                     vtd_codebook_input=str(int(codebook_input)))
+        if codebook_input:
+            meta['vtd_text_digest'] = model_digest(folded.head.text_encoder)
         add_metadata(tmp, meta)
         if int8:
             from onnxruntime.quantization import QuantType, quantize_dynamic

@@ -4,11 +4,11 @@ from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import torch
-from mmengine.dataset import Compose, pseudo_collate
+from mmengine.dataset import Compose
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader
 
-from ..datasets.video_windows import VideoWindows, WindowBatches, window_results
+from ..datasets.video_windows import VideoWindows, WindowBatches, collate_windows
 from ..engine import label_set_heads
 from ..evaluation.segmentation import runs
 from .inputs import parse_labels
@@ -119,12 +119,6 @@ def vtd_head_of(model):
     return heads[0], heads[0].num_frames
 
 
-def window_data(windows: List, source: str, pipeline, length: int) -> Dict:
-    """The model's batch input of ``windows`` (each one view of ``length``
-    frames [T, H, W, 3] RGB) from ``source``, through ``pipeline``."""
-    return pseudo_collate([pipeline(window_results(w, length, source)) for w in windows])
-
-
 def forward_data(model, data: Dict, precision: str = 'fp32') -> Dict:
     """The VTD head's :meth:`forward_details` of a batch of window data, the
     forward in ``precision`` (see :func:`~vtd_mm.apis.precision.autocast_for`)."""
@@ -141,7 +135,7 @@ def forward_windows(model, windows: List, source: str, pipeline=None,
     the model's ``num_frames`` frames [T, H, W, 3] RGB) from ``source``."""
     _, length = vtd_head_of(model)
     pipeline = pipeline or window_pipeline(model.cfg)
-    return forward_data(model, window_data(windows, source, pipeline, length), precision)
+    return forward_data(model, collate_windows(windows, length, source, pipeline), precision)
 
 
 def run_windows(model, windows: VideoWindows, batch_size: int, progress: bool = False,

@@ -107,6 +107,13 @@ def window_results(window: Window, length: int, source: str) -> dict:
                 filename=source)
 
 
+def collate_windows(windows: Sequence[Window], length: int, source: str,
+                    transform: Callable) -> dict:
+    """The model's batch input of ``windows``: each through ``transform``,
+    then ``pseudo_collate``."""
+    return pseudo_collate([transform(window_results(w, length, source)) for w in windows])
+
+
 class WindowBatches(IterableDataset):
     """Batches of ``batch_size`` windows of one video, decoded and put through
     ``transform`` (one window's data dict -> the model's input), for a
@@ -143,12 +150,13 @@ class WindowBatches(IterableDataset):
             starts = windows.starts()
             batches = [starts[i:i + self.batch_size]
                        for i in range(0, len(starts), self.batch_size)]
-            stream = windows.windows(starts)  # one reader alone: shared frames decoded once
-            for batch in batches[worker::workers]:
-                items = [next(stream) for _ in batch] if workers == 1 else \
-                    list(windows.windows(batch))
-                data = [self.transform(window_results(w, windows.length, windows.path))
-                        for w in items]
-                yield [w._replace(frames=None) for w in items], pseudo_collate(data)
+            if workers == 1:  # one reader: one pass, frames shared by two batches decoded once
+                stream = windows.windows(starts)
+                chunks = ([next(stream) for _ in batch] for batch in batches)
+            else:
+                chunks = (list(windows.windows(batch)) for batch in batches[worker::workers])
+            for items in chunks:
+                yield ([w._replace(frames=None) for w in items],
+                       collate_windows(items, windows.length, windows.path, self.transform))
         except BrokenVideoError as err:
             yield None, err
